@@ -1,0 +1,1 @@
+"""Read-model projections of the ledger."""

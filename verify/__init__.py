@@ -1,0 +1,1 @@
+"""Offline verification of a ledger or a bundle, on the pure core only."""
