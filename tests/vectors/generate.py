@@ -1,0 +1,279 @@
+"""Generate hoso's golden vectors: tests/vectors/events.json and checkpoints.json.
+
+Everything is deterministic (fixed seeds, fixed times; Ed25519 signing is
+deterministic), so the files only change when the formats do. Run from the
+repository root::
+
+    python -m tests.vectors.generate          # compare, print a diff, write nothing
+    python -m tests.vectors.generate --write  # (re)write the files
+
+Exit status: 0 when the files are up to date (or were written), 1 when they
+differ and ``--write`` was not given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from ledger.core.checkpoint import Checkpoint, Cosigner, sign_checkpoint
+from ledger.core.encoding import Value
+from ledger.core.event import EventBody, SignedEvent, sign_event, signing_message
+from ledger.core.hashing import EMPTY_ROOT, GENESIS_PREV, Hash, node_hash
+from ledger.core.note import Ed25519NoteSigner
+from ledger.core.signing import Signer
+
+HERE = Path(__file__).resolve().parent
+EVENTS_PATH = HERE / "events.json"
+CHECKPOINTS_PATH = HERE / "checkpoints.json"
+
+ORIGIN = "hoso.example/hanoi"
+STREAM = "000.00.10.H26-260101-0001"
+ACTOR = "officer/tran-thi-b"
+OFFICER_SEED = bytes(range(32))
+SEAL_SEED = hashlib.sha256(b"hoso test seed 1").digest()
+LOG_SEED = hashlib.sha256(b"hoso test seed 2").digest()
+WITNESS_SEED = hashlib.sha256(b"hoso test seed 3").digest()
+WITNESS_NAME = "witness.hoso.example/w1"
+ICT = timezone(timedelta(hours=7), "ICT")  # Indochina Time, UTC+7
+
+SIGNER_SEEDS = {"officer": OFFICER_SEED, "agency-seal": SEAL_SEED}
+
+# (type, local time, payload, signer roles) of the three events of one dossier stream.
+EVENTS: list[tuple[str, datetime, dict[str, Value], tuple[str, ...]]] = [
+    (
+        "DossierReceived",
+        datetime(2026, 1, 1, 8, 15, tzinfo=ICT),
+        {
+            "procedure_code": "1.001193",
+            "procedure": "Cấp giấy khai sinh",
+            "người_nộp": "Nguyễn Văn An",
+            "documents": ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"],
+            "fee_vnd": 0,
+        },
+        ("officer",),
+    ),
+    (
+        "DossierReviewed",
+        datetime(2026, 1, 1, 9, 30, 0, 250_000, tzinfo=ICT),
+        {"result": "hợp lệ", "note": "Hồ sơ đầy đủ, đúng quy định"},
+        ("officer",),
+    ),
+    (
+        "CertificateIssued",
+        datetime(2026, 1, 2, 14, 0, tzinfo=ICT),
+        {
+            "certificate_no": "123/2026/KS",
+            "register": "Sổ đăng ký khai sinh 01/2026",
+            "issued": True,
+            "copies": 2,
+        },
+        ("officer", "agency-seal"),
+    ),
+]
+
+# (tree size, witness timestamp in POSIX seconds) of each checkpoint vector.
+CHECKPOINTS: list[tuple[int, int]] = [
+    (0, 1_767_229_200),  # 2026-01-01T01:00:00Z
+    (1, 1_767_233_000),
+    (3, 1_767_337_500),
+]
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _signer_entry(role: str) -> dict[str, str]:
+    signer = Signer(SIGNER_SEEDS[role])
+    return {
+        "role": role,
+        "seed_hex": SIGNER_SEEDS[role].hex(),
+        "public_key_hex": signer.public_key.hex(),
+        "key_id_hex": signer.key_id.hex(),
+    }
+
+
+def build_events() -> list[SignedEvent]:
+    """The three signed events of the vector stream, in order."""
+    events: list[SignedEvent] = []
+    prev = GENESIS_PREV
+    for n, (event_type, moment, payload, roles) in enumerate(EVENTS, start=1):
+        body = EventBody(
+            origin=ORIGIN,
+            stream=STREAM,
+            n=n,
+            prev=prev,
+            type=event_type,
+            actor=ACTOR,
+            time_us=_micros(moment),
+            payload=payload,
+        )
+        event = sign_event(body, [Signer(SIGNER_SEEDS[role]) for role in roles])
+        events.append(event)
+        prev = event.event_hash
+    return events
+
+
+def merkle_root(leaves: Sequence[bytes]) -> Hash:
+    """RFC 9162 §2.1.1 Merkle tree hash over leaf hashes (split at the largest power of 2 < n)."""
+    if not leaves:
+        return EMPTY_ROOT
+    if len(leaves) == 1:
+        return Hash(leaves[0])
+    split = 1
+    while split * 2 < len(leaves):
+        split *= 2
+    return node_hash(merkle_root(leaves[:split]), merkle_root(leaves[split:]))
+
+
+def events_vectors() -> dict[str, Any]:
+    entries = []
+    for event, (_, moment, payload, roles) in zip(build_events(), EVENTS, strict=True):
+        body = event.body
+        entries.append(
+            {
+                "comment": f"{body.type} at {moment.isoformat()}",
+                "signers": [_signer_entry(role) for role in roles],
+                "body": {
+                    "v": body.version,
+                    "origin": body.origin,
+                    "stream": body.stream,
+                    "n": body.n,
+                    "prev_hex": body.prev.hex(),
+                    "type": body.type,
+                    "actor": body.actor,
+                    "time": body.time_us,
+                    "payload": payload,
+                },
+                "body_hex": event.body_bytes.hex(),
+                "event_hash_hex": event.event_hash.hex(),
+                "signing_message_hex": signing_message(body).hex(),
+                "signatures": [
+                    {"key_id_hex": s.key_id.hex(), "signature_hex": s.signature.hex()}
+                    for s in event.signatures
+                ],
+                "record_hex": event.record.hex(),
+                "leaf_hash_hex": event.leaf_hash.hex(),
+            }
+        )
+    return {
+        "comment": (
+            "hoso signed event records (docs/formats.md). Generated by "
+            "`python -m tests.vectors.generate`; do not edit by hand. "
+            "Times are integer microseconds UTC; payloads hold no bytes, "
+            "so JSON carries them as is."
+        ),
+        "origin": ORIGIN,
+        "stream": STREAM,
+        "genesis_prev_hex": GENESIS_PREV.hex(),
+        "events": entries,
+    }
+
+
+def checkpoints_vectors() -> dict[str, Any]:
+    log = Ed25519NoteSigner(ORIGIN, Signer(LOG_SEED))
+    witness = Cosigner(WITNESS_NAME, Signer(WITNESS_SEED))
+    leaves = [event.leaf_hash for event in build_events()]
+    entries = []
+    for size, timestamp in CHECKPOINTS:
+        checkpoint = Checkpoint(origin=ORIGIN, size=size, root=merkle_root(leaves[:size]))
+        signed = sign_checkpoint(checkpoint, log)
+        cosigned = signed.with_signatures([witness.cosign(checkpoint, timestamp=timestamp)])
+        entries.append(
+            {
+                "size": size,
+                "root_hex": checkpoint.root.hex(),
+                "leaf_hashes_hex": [leaf.hex() for leaf in leaves[:size]],
+                "note_text": checkpoint.text(),
+                "signed_note": signed.serialise().decode("utf-8"),
+                "witness_timestamp": timestamp,
+                "cosigned_note": cosigned.serialise().decode("utf-8"),
+            }
+        )
+    return {
+        "comment": (
+            "hoso checkpoints (c2sp.org/tlog-checkpoint) signed by the log (Ed25519 note key, "
+            "type 0x01) and cosigned by a witness (c2sp.org/tlog-cosignature, type 0x04). "
+            "Leaves are the records of events.json, in order. Generated by "
+            "`python -m tests.vectors.generate`; do not edit by hand."
+        ),
+        "log": {
+            "origin": ORIGIN,
+            "seed_hex": LOG_SEED.hex(),
+            "public_key_hex": log.signer.public_key.hex(),
+            "note_key_id_hex": log.verifier.key_id.hex(),
+            "vkey": log.verifier.vkey,
+        },
+        "witness": {
+            "name": WITNESS_NAME,
+            "seed_hex": WITNESS_SEED.hex(),
+            "public_key_hex": witness.signer.public_key.hex(),
+            "note_key_id_hex": witness.verifier.key_id.hex(),
+            "vkey": witness.verifier.vkey,
+        },
+        "checkpoints": entries,
+    }
+
+
+def render(vectors: dict[str, Any]) -> str:
+    """The exact file text: UTF-8 JSON, two-space indent, Vietnamese left readable."""
+    return json.dumps(vectors, ensure_ascii=False, indent=2) + "\n"
+
+
+def rendered_files() -> dict[Path, str]:
+    return {
+        EVENTS_PATH: render(events_vectors()),
+        CHECKPOINTS_PATH: render(checkpoints_vectors()),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.vectors.generate", description=__doc__)
+    parser.add_argument("--write", action="store_true", help="overwrite the vector files")
+    args = parser.parse_args(argv)
+    stale = 0
+    for path, text in rendered_files().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        name = (
+            path.relative_to(HERE.parent.parent)
+            if path.is_relative_to(HERE.parent.parent)
+            else path
+        )
+        if current == text:
+            print(f"unchanged  {name}")
+            continue
+        diff = list(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"{name} (on disk)",
+                tofile=f"{name} (generated)",
+            )
+        )
+        added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+        removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+        state = "missing" if not path.exists() else "differs"
+        print(f"{state:<10} {name}: +{added} -{removed} lines")
+        sys.stdout.writelines(diff)
+        if args.write:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote      {name}")
+        else:
+            stale += 1
+    if stale:
+        print(f"{stale} file(s) not written; rerun with --write to update them")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
