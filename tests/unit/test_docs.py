@@ -1,0 +1,64 @@
+"""The README's commands and the docs' examples are executed, so they can't go stale."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ledger import __version__
+from ledger.cli import app
+from ledger.core import encoding
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_names_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    demo = "python3.11 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/hoso demo"
+    assert demo in readme
+    assert "bash tests/run.sh" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash tests/run.sh" in ci
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"hoso {__version__}"
+
+
+def test_demo_verifies_and_catches_tampering() -> None:
+    result = CliRunner().invoke(app, ["demo", "--events", "30"])
+    assert result.exit_code == 0, result.stdout
+    assert "✓ verified 30 records" in result.stdout
+    assert "✓ tamper caught" in result.stdout
+    # The checkpoint it prints is a C2SP note: origin, size, base64 root, blank line, signatures.
+    assert re.search(r"demo\.hoso\.example/hanoi\n30\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
+
+
+def test_formats_doc_encoding_example() -> None:
+    doc = (ROOT / "docs" / "formats.md").read_text()
+    match = re.search(r"encodes as\n`([0-9a-f ]+)`", doc)
+    assert match is not None
+    value: encoding.Value = {"b": 1, "a": [1, -1, b"x", "s", None, True]}
+    assert encoding.encode(value).hex(" ") == match.group(1)
+
+
+def test_formats_doc_worked_example_matches_the_vectors() -> None:
+    """Every hex value and the note quoted in docs/formats.md §7 is in the vector files."""
+    doc = (ROOT / "docs" / "formats.md").read_text()
+    section = doc[doc.index("A worked example") : doc.index("python -m tests.vectors.generate")]
+    vectors = (ROOT / "tests" / "vectors" / "events.json").read_text() + (
+        ROOT / "tests" / "vectors" / "checkpoints.json"
+    ).read_text()
+    quoted = re.findall(r"`([0-9a-f]{32,64})`", section)
+    assert len(quoted) == 5
+    for value in quoted:
+        assert value in vectors, value
+    for vkey in re.findall(r"`([a-z./0-9]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+)`", section):
+        assert vkey in vectors, vkey
+    note = re.search(r"```\n(hoso\.example/hanoi\n3\n.*?)```", section, re.S)
+    assert note is not None
+    assert note.group(1).replace("\n", "\\n") in vectors
