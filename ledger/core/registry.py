@@ -1,0 +1,131 @@
+"""The key registry's events: who may sign what (docs/storage.md §Key registry).
+
+The registry is its own signed stream, ``system/keys``. Each event is signed by
+an agency authority key (a trust root from configuration) and either registers
+a key for an actor, with roles and an agency scope, or revokes one. Rotation is
+a registration of the new key and a revocation of the old one in one batch.
+
+This module is pure: it reads and builds payloads. Whether a key was valid at
+a log position is answered by folding these events in log order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from ledger.core.encoding import Value
+from ledger.core.errors import MalformedRecord
+from ledger.core.event import SignedEvent
+from ledger.core.signing import KEY_ID_SIZE, KeyId, PublicKey, key_id, parse_public_key
+
+REGISTRY_STREAM: Final = "system/keys"
+KEY_REGISTERED: Final = "KeyRegistered"
+KEY_REVOKED: Final = "KeyRevoked"
+
+ROLES: Final = frozenset(
+    {
+        "portal",  # the national/provincial portal submitting on a citizen's behalf
+        "reception",  # one-stop-shop reception officer (cán bộ tiếp nhận)
+        "handler",  # specialist handling the dossier (chuyên viên xử lý)
+        "leader",  # competent signer of results (lãnh đạo có thẩm quyền)
+        "agency_seal",  # the agency's seal key (con dấu điện tử), second signature on results
+        "inspector",  # post-audit inspector (thanh tra, hậu kiểm)
+        "witness",  # a supervising agency that cosigns checkpoints
+        "system",  # an agency system acting on its own account
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRegistration:
+    key_id: KeyId
+    public_key: PublicKey
+    actor: str
+    roles: frozenset[str]
+    agency: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRevocation:
+    key_id: KeyId
+    reason: str
+
+
+RegistryChange = KeyRegistration | KeyRevocation
+
+
+def key_registered(
+    public_key: PublicKey, *, actor: str, roles: frozenset[str] | set[str], agency: str
+) -> dict[str, Value]:
+    """The payload of a ``KeyRegistered`` event."""
+    unknown = set(roles) - ROLES
+    if not roles or unknown:
+        raise MalformedRecord(f"roles must be a non-empty subset of {sorted(ROLES)}: {unknown}")
+    role_list: list[Value] = list(sorted(roles))
+    return {
+        "key_id": key_id(parse_public_key(public_key)),
+        "public_key": public_key,
+        "actor": actor,
+        "roles": role_list,
+        "agency": agency,
+    }
+
+
+def key_revoked(key: KeyId, *, reason: str) -> dict[str, Value]:
+    """The payload of a ``KeyRevoked`` event."""
+    return {"key_id": key, "reason": reason}
+
+
+def registry_change(event: SignedEvent) -> RegistryChange:
+    """Read the change a registry event makes; raise MalformedRecord if it makes none."""
+    body = event.body
+    where = body.position
+    p = body.payload
+    if body.stream != REGISTRY_STREAM:
+        raise MalformedRecord(f"not a registry event (stream {body.stream})", where=where)
+    if body.type == KEY_REGISTERED:
+        _expect(p, {"key_id", "public_key", "actor", "roles", "agency"}, where)
+        public_key = parse_public_key(_bytes(p, "public_key", where), where=where)
+        if p["key_id"] != key_id(public_key):
+            raise MalformedRecord("key_id is not derived from public_key", where=where)
+        roles = p["roles"]
+        if not isinstance(roles, list) or not roles or not set(roles) <= ROLES:
+            raise MalformedRecord(
+                f"roles must be a non-empty list from {sorted(ROLES)}", where=where
+            )
+        return KeyRegistration(
+            key_id=key_id(public_key),
+            public_key=public_key,
+            actor=_str(p, "actor", where),
+            roles=frozenset(str(r) for r in roles),
+            agency=_str(p, "agency", where),
+        )
+    if body.type == KEY_REVOKED:
+        _expect(p, {"key_id", "reason"}, where)
+        kid = _bytes(p, "key_id", where)
+        if len(kid) != KEY_ID_SIZE:
+            raise MalformedRecord(f"key_id must be {KEY_ID_SIZE} bytes", where=where)
+        return KeyRevocation(key_id=KeyId(kid), reason=_str(p, "reason", where))
+    raise MalformedRecord(f"unknown registry event type {body.type!r}", where=where)
+
+
+def _expect(payload: dict[str, Value], fields: set[str], where: str) -> None:
+    if set(payload) != fields:
+        raise MalformedRecord(
+            f"payload fields {sorted(payload)}, expected {sorted(fields)}", where=where
+        )
+
+
+def _bytes(payload: dict[str, Value], name: str, where: str) -> bytes:
+    value = payload[name]
+    if not isinstance(value, bytes):
+        raise MalformedRecord(f"{name} must be bin", where=where)
+    return value
+
+
+def _str(payload: dict[str, Value], name: str, where: str) -> str:
+    value = payload[name]
+    if not isinstance(value, str) or not value:
+        raise MalformedRecord(f"{name} must be a non-empty str", where=where)
+    return value

@@ -1,0 +1,1 @@
+"""Durable storage of the ledger on eventsourcing's recorders (SQLite and PostgreSQL)."""

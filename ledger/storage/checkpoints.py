@@ -1,0 +1,135 @@
+"""Signed checkpoints over the integrated tree, and witness cosignatures.
+
+The ledger signs a C2SP checkpoint (origin, size, root) on demand or
+periodically, and keeps every one it issued. Before signing it checks the new
+tree is consistent with the last checkpoint, so it can never sign a fork.
+A witness's cosignature is accepted only if it verifies under the witness's
+configured key and the witness's previous cosigned checkpoint is consistent
+with this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ledger.core import merkle
+from ledger.core.checkpoint import (
+    Checkpoint,
+    CosignatureVerifier,
+    parse_checkpoint_text,
+    sign_checkpoint,
+    split_cosignature,
+)
+from ledger.core.errors import VerificationError
+from ledger.core.note import Ed25519NoteSigner, Note, NoteSignature, parse_note
+from ledger.storage.merkle_log import MerkleLog
+
+
+class CheckpointUnknown(VerificationError):
+    check = "checkpoint.unknown"
+
+
+class WitnessUnknown(VerificationError):
+    check = "cosignature.unknown_witness"
+
+
+class Checkpoints:
+    def __init__(
+        self,
+        log: MerkleLog,
+        *,
+        signer: Ed25519NoteSigner,
+        witnesses: Sequence[CosignatureVerifier] = (),
+    ) -> None:
+        self.log = log
+        self.sql = log.sql
+        self.signer = signer
+        self.witnesses = {w.name: w for w in witnesses}
+
+    def sign(self, *, now_us: int) -> Note:
+        """Sign a checkpoint at the current integrated size (or return the one at that size)."""
+        size = self.log.size()
+        existing = self.note_at(size)
+        if existing is not None:
+            return existing
+        checkpoint = Checkpoint(origin=self.signer.name, size=size, root=self.log.root(size))
+        last = self.latest()
+        if last is not None and last[0].size > 0:
+            previous = last[0]
+            proof = self.log.consistency_proof(size1=previous.size, size2=size)
+            merkle.verify_consistency(
+                size1=previous.size,
+                size2=size,
+                root1=previous.root,
+                root2=checkpoint.root,
+                proof=proof,
+            )
+        note = sign_checkpoint(checkpoint, self.signer)
+        with self.sql.transaction() as curs:
+            curs.execute(
+                "INSERT INTO hoso_checkpoints (size, root, note, signed_us)"
+                " VALUES (%s, %s, %s, %s)",
+                [size, checkpoint.root, note.serialise(), now_us],
+            )
+        return note
+
+    def latest(self) -> tuple[Checkpoint, Note] | None:
+        rows = self.sql.rows("SELECT MAX(size) AS size FROM hoso_checkpoints")
+        if not rows or rows[0]["size"] is None:
+            return None
+        note = self.note_at(int(rows[0]["size"]))
+        assert note is not None  # noqa: S101 (the row was just read)
+        return parse_checkpoint_text(note.text), note
+
+    def note_at(self, size: int) -> Note | None:
+        """The signed checkpoint at ``size`` with every accepted cosignature, or None."""
+        rows = self.sql.rows("SELECT note FROM hoso_checkpoints WHERE size = %s", [size])
+        if not rows:
+            return None
+        note = parse_note(bytes(rows[0]["note"]))
+        cosigs = self.sql.rows(
+            "SELECT line FROM hoso_cosignatures WHERE size = %s ORDER BY witness", [size]
+        )
+        lines = [parse_note(f"{note.text}\n{r['line']}\n".encode()).signatures[0] for r in cosigs]
+        return note.with_signatures(lines)
+
+    def add_cosignature(self, *, size: int, signature: NoteSignature) -> Note:
+        """Verify and store a witness's cosignature of the checkpoint at ``size``."""
+        witness = self.witnesses.get(signature.name)
+        if witness is None or witness.key_id != signature.key_id:
+            raise WitnessUnknown(
+                "cosignature by a witness this ledger does not know", found=signature.name
+            )
+        note = self.note_at(size)
+        if note is None:
+            raise CheckpointUnknown("the ledger never signed a checkpoint of this size", found=size)
+        witness.verify(note.text, signature.signature)
+        checkpoint = parse_checkpoint_text(note.text)
+        previous = self.sql.rows(
+            "SELECT MAX(size) AS size FROM hoso_cosignatures WHERE witness = %s AND size < %s",
+            [witness.name, size],
+        )
+        if previous and previous[0]["size"] is not None and int(previous[0]["size"]) > 0:
+            old_size = int(previous[0]["size"])
+            old = self.note_at(old_size)
+            assert old is not None  # noqa: S101 (cosignatures reference stored checkpoints)
+            merkle.verify_consistency(
+                size1=old_size,
+                size2=size,
+                root1=parse_checkpoint_text(old.text).root,
+                root2=checkpoint.root,
+                proof=self.log.consistency_proof(size1=old_size, size2=size),
+            )
+        timestamp, _ = split_cosignature(signature.signature, where=witness.name)
+        line = signature.line().rstrip("\n")
+        with self.sql.transaction() as curs:
+            curs.execute(
+                "DELETE FROM hoso_cosignatures WHERE size = %s AND witness = %s",
+                [size, witness.name],
+            )
+            curs.execute(
+                "INSERT INTO hoso_cosignatures (size, witness, line, timestamp)"
+                " VALUES (%s, %s, %s, %s)",
+                [size, witness.name, line, timestamp],
+            )
+        return note.with_signatures([signature])

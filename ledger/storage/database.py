@@ -1,0 +1,187 @@
+"""Open a database from one URL: ``sqlite:///path`` or ``postgresql://user@host:port/db``.
+
+Both backends use eventsourcing's application recorder with text originator
+ids (a stream id is the dossier code itself) and its notification log for
+global order. PostgreSQL's ``POSTGRES_ENABLE_DB_FUNCTIONS`` stays off: its insert
+function takes no table lock and interleaves notification ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresTrackingRecorder,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore, SQLiteTrackingRecorder
+
+from ledger.core.errors import MalformedError, VerificationError
+from ledger.storage.sql import EVENTS_TABLE, TRACKING_TABLE, Sql
+
+
+class MalformedDatabaseUrl(MalformedError):
+    """The database URL is neither ``sqlite:///path`` nor ``postgresql://...``."""
+
+    check = "settings.database_url"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    """A parsed database URL. Its repr never shows a password."""
+
+    kind: Literal["sqlite", "postgresql"]
+    path: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+
+    def __repr__(self) -> str:
+        if self.kind == "sqlite":
+            return f"DatabaseUrl(sqlite:///{self.path})"
+        return f"DatabaseUrl(postgresql://{self.user}@{self.host}:{self.port}/{self.dbname})"
+
+    __str__ = __repr__
+
+
+def parse_database_url(url: str) -> DatabaseUrl:
+    """Parse ``url``; raise MalformedDatabaseUrl saying what is wrong (never echoing a password)."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        if parts.netloc:
+            raise MalformedDatabaseUrl("sqlite URLs have three slashes: sqlite:///path/to/file")
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path:
+            raise MalformedDatabaseUrl("sqlite URL names no file: sqlite:///path/to/file")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return DatabaseUrl(kind="sqlite", path=path)
+    if parts.scheme in ("postgresql", "postgres"):
+        dbname = parts.path.lstrip("/")
+        if not parts.hostname or not dbname:
+            raise MalformedDatabaseUrl(
+                "PostgreSQL URLs name a host and a database: postgresql://user@host:5432/db"
+            )
+        try:
+            port = parts.port or 5432
+        except ValueError as err:
+            raise MalformedDatabaseUrl("PostgreSQL URL has a bad port") from err
+        return DatabaseUrl(
+            kind="postgresql",
+            host=parts.hostname,
+            port=port,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=unquote(dbname),
+        )
+    raise MalformedDatabaseUrl(
+        f"unsupported scheme {parts.scheme!r}: use sqlite:///path or postgresql://user@host/db"
+    )
+
+
+# --- backends ---------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    """One database: eventsourcing's recorders plus hoso's own tables."""
+
+    url: DatabaseUrl
+    recorder: Any  # HosoPostgresRecorder | HosoSQLiteRecorder
+    tracking: Any  # PostgresTrackingRecorder | SQLiteTrackingRecorder
+    sql: Sql
+
+    def close(self) -> None:
+        self.recorder.datastore.close()
+
+
+def open_backend(url: str, *, pool_size: int = 5) -> Backend:
+    """Open (and create the tables of) the database at ``url``."""
+    parsed = parse_database_url(url)
+    if parsed.kind == "sqlite":
+        sqlite_store = SQLiteDatastore(
+            parsed.path, pool_size=pool_size, originator_id_type="text", lock_timeout=30
+        )
+        recorder: Any = HosoSQLiteRecorder(sqlite_store, events_table_name=EVENTS_TABLE)
+        tracking: Any = SQLiteTrackingRecorder(sqlite_store)  # its table is always "tracking"
+        sql = Sql(dialect="sqlite", datastore=sqlite_store)
+    else:
+        pg_store = PostgresDatastore(
+            parsed.dbname,
+            parsed.host,
+            parsed.port,
+            parsed.user,
+            parsed.password,
+            pool_size=pool_size,
+            originator_id_type="text",
+            lock_timeout=30,
+        )
+        recorder = HosoPostgresRecorder(pg_store, events_table_name=EVENTS_TABLE)
+        tracking = PostgresTrackingRecorder(pg_store, tracking_table_name=TRACKING_TABLE)
+        sql = Sql(dialect="postgresql", datastore=pg_store)
+    recorder.create_table()
+    tracking.create_table()
+    sql.create_tables()
+    return Backend(url=parsed, recorder=recorder, tracking=tracking, sql=sql)
+
+
+class KeyRevokedConcurrently(VerificationError):
+    """A signing key was revoked by a transaction that committed just before this append."""
+
+    check = "key.revoked"
+
+
+_REVOKED = "SELECT key_id FROM hoso_keys WHERE revoked_n IS NOT NULL AND key_id IN ({})"
+
+
+class HosoPostgresRecorder(PostgresApplicationRecorder):
+    """The library's recorder, plus: after the table lock, re-check the batch's keys
+    against revocations committed meanwhile, and write key-registry rows in the
+    same transaction as the registry events."""
+
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        self._lock_table(curs)
+        key_ids: Sequence[bytes] = kwargs.get("hoso_key_ids", ())
+        if key_ids:
+            curs.execute(_REVOKED.format(", ".join(["%s"] * len(key_ids))), list(key_ids))
+            revoked = curs.fetchall()
+            if revoked:
+                raise KeyRevokedConcurrently(
+                    "a signing key was revoked before this append committed",
+                    found=bytes(revoked[0]["key_id"]),
+                )
+        for statement, params in kwargs.get("hoso_statements", ()):
+            curs.execute(statement, params)
+        self._notify_channel(curs)
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+
+
+class HosoSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite has one writer at a time; the same checks run inside its transaction."""
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        key_ids: Sequence[bytes] = kwargs.get("hoso_key_ids", ())
+        if key_ids:
+            c.execute(_REVOKED.format(", ".join(["?"] * len(key_ids))), list(key_ids))
+            revoked = c.fetchall()
+            if revoked:
+                raise KeyRevokedConcurrently(
+                    "a signing key was revoked before this append committed",
+                    found=bytes(revoked[0]["key_id"]),
+                )
+        for statement, params in kwargs.get("hoso_statements", ()):
+            c.execute(statement.replace("%s", "?"), params)
+        return super()._insert_events(c, stored_events, **kwargs)

@@ -1,0 +1,106 @@
+"""hoso's own tables beside eventsourcing's, and a thin two-dialect SQL adapter.
+
+SQL is written once with ``%s`` placeholders (psycopg style) and translated to
+``?`` for SQLite. Rows come back as mappings (column name → value) on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+EVENTS_TABLE = "hoso_events"
+TRACKING_TABLE = "hoso_tracking"
+
+SCHEMA = (
+    # The Merkle tree's perfect-subtree nodes; node_id = level << 48 | index.
+    "CREATE TABLE IF NOT EXISTS hoso_nodes ( node_id BIGINT PRIMARY KEY, hash {blob} NOT NULL)",
+    # Leaf index ↔ notification id ↔ event hash, for proofs by event hash.
+    "CREATE TABLE IF NOT EXISTS hoso_leaves ("
+    " leaf_index BIGINT PRIMARY KEY,"
+    " notification_id BIGINT NOT NULL UNIQUE,"
+    " event_hash {blob} NOT NULL UNIQUE,"
+    " stream TEXT NOT NULL, n BIGINT NOT NULL)",
+    # Every checkpoint the ledger signed, and the witness cosignatures it accepted.
+    "CREATE TABLE IF NOT EXISTS hoso_checkpoints ("
+    " size BIGINT PRIMARY KEY, root {blob} NOT NULL, note {blob} NOT NULL,"
+    " signed_us BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hoso_cosignatures ("
+    " size BIGINT NOT NULL REFERENCES hoso_checkpoints(size), witness TEXT NOT NULL,"
+    " line TEXT NOT NULL, timestamp BIGINT NOT NULL, PRIMARY KEY (size, witness))",
+    # The key registry's current state, written in the same transaction as its events.
+    "CREATE TABLE IF NOT EXISTS hoso_keys ("
+    " key_id {blob} PRIMARY KEY, public_key {blob} NOT NULL, actor TEXT NOT NULL,"
+    " roles TEXT NOT NULL, agency TEXT NOT NULL,"
+    " registered_n BIGINT NOT NULL, revoked_n BIGINT)",
+)
+
+NODE_LEVEL_SHIFT = 48
+
+
+def node_key(level: int, index: int) -> int:
+    """The single integer key of a Merkle node (supports 2^48 leaves)."""
+    return (level << NODE_LEVEL_SHIFT) | index
+
+
+class Cursor(Protocol):
+    raw: Any
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Any: ...
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Sql:
+    """Runs hoso's SQL on one backend's datastore, in that datastore's transactions."""
+
+    def __init__(self, *, dialect: str, datastore: Any) -> None:
+        self.dialect = dialect
+        self.datastore = datastore
+        self.blob = "BYTEA" if dialect == "postgresql" else "BLOB"
+
+    def q(self, query: str) -> str:
+        return query if self.dialect == "postgresql" else query.replace("%s", "?")
+
+    def in_list(self, count: int) -> str:
+        return ", ".join(["%s"] * count)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A write transaction; commits on success, rolls back on error."""
+        with self.datastore.transaction(commit=True) as curs:
+            yield _Adapted(self, curs)
+
+    def rows(self, query: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            _Adapted(self, curs).execute(query, params)
+            return [_mapping(r) for r in curs.fetchall()]
+
+    def create_tables(self) -> None:
+        with self.transaction() as curs:
+            for statement in SCHEMA:
+                curs.execute(statement.format(blob=self.blob))
+
+
+class _Adapted:
+    def __init__(self, sql: Sql, curs: Any) -> None:
+        self._sql = sql
+        self.raw = curs
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql.q(query), tuple(params))
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self.raw.executemany(self._sql.q(query), rows)
+
+    def fetchall(self) -> list[Any]:
+        return [_mapping(r) for r in self.raw.fetchall()]
+
+
+def _mapping(row: Any) -> Mapping[str, Any]:
+    if isinstance(row, Mapping):
+        return row
+    return {key: row[key] for key in row.keys()}  # noqa: SIM118 (sqlite3.Row)

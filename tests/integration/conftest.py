@@ -1,0 +1,56 @@
+"""Backends for the storage contract suite: a fresh SQLite file and a clean PostgreSQL.
+
+PostgreSQL tests use the real server at HOSO_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test). If it can't be reached the tests
+FAIL; HOSO_SKIP_POSTGRES=1 is the only way to skip them, and the skip says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger.storage.database import Backend, open_backend
+
+PG_URL = os.environ.get("HOSO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+HOSO_TABLES = (
+    "hoso_cosignatures",
+    "hoso_checkpoints",
+    "hoso_leaves",
+    "hoso_nodes",
+    "hoso_keys",
+    "hoso_events",
+    "hoso_tracking",
+)
+
+
+def reset_postgres(url: str) -> None:
+    try:
+        conn = psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True)
+    except psycopg.OperationalError as err:
+        if os.environ.get("HOSO_SKIP_POSTGRES") == "1":
+            pytest.skip("PostgreSQL skipped: HOSO_SKIP_POSTGRES=1")
+        pytest.fail(f"PostgreSQL is required at {PG_URL} (set HOSO_SKIP_POSTGRES=1 to skip): {err}")
+    with conn:
+        for table in HOSO_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        conn.execute("DROP TYPE IF EXISTS stored_event_text CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def backend(backend_url: str) -> Iterator[Backend]:
+    opened = open_backend(backend_url)
+    yield opened
+    opened.close()
