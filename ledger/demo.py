@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ledger.core import merkle
@@ -172,17 +173,17 @@ def run_demo(*, events: int, console: Console | None = None) -> int:
         f"\n[bold]Signed checkpoint[/] (C2SP tlog-checkpoint, cosigned by a witness; "
         f"consistency {earlier.size}→{latest.size} checked with {len(proof)} hashes):"
     )
-    out.print(note_bytes.decode(), markup=False, highlight=False)
+    out.print(note_bytes.decode(), markup=False, highlight=False, soft_wrap=True)
 
     records = [e.record for e in signed]
     try:
         checkpoint, cosigned = verify_from_bytes(records, note_bytes, keys)
     except HosoError as err:
-        out.print(f"[red]verification failed[/]: {err}")
+        out.print(f"[red]verification failed[/]: {escape(str(err))}")
         return 1
     out.print(
         f"[green]✓ verified[/] {len(records)} records from raw bytes: signatures, "
-        f"{len({e.body.stream for e in signed})} dossier chains, "
+        f"{len({e.body.stream for e in signed})} dossier chain(s), "
         f"{checkpoint.size} inclusion proofs against the checkpoint root, "
         f"log signature, cosignatures by {', '.join(cosigned)}"
     )
@@ -195,7 +196,9 @@ def run_demo(*, events: int, console: Console | None = None) -> int:
     try:
         verify_from_bytes(tampered, note_bytes, keys)
     except HosoError as err:
-        out.print(f"[green]✓ tamper caught[/]: one bit flipped in leaf {target} → {err}")
+        out.print(
+            f"[green]✓ tamper caught[/]: one bit flipped in leaf {target} → {escape(str(err))}"
+        )
         return 0
     out.print("[red]✗ a flipped bit went unnoticed[/]")
     return 1

@@ -34,6 +34,12 @@ def test_demo_verifies_and_catches_tampering() -> None:
     assert result.exit_code == 0, result.stdout
     assert "✓ verified 30 records" in result.stdout
     assert "✓ tamper caught" in result.stdout
+    # The failed check is named by its id (rich must not eat "[...]" as markup).
+    assert re.search(
+        r"tamper caught.*\[(signature\.invalid|encoding\.canonical|record\.shape)",
+        result.stdout,
+        re.S,
+    )
     # The checkpoint it prints is a C2SP note: origin, size, base64 root, blank line, signatures.
     assert re.search(r"demo\.hoso\.example/hanoi\n30\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
 
