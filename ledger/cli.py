@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ledger import __version__
+from ledger.cli_ledger import register as register_ledger_commands
 
 app = typer.Typer(
     name="hoso",
@@ -31,12 +32,24 @@ def _root(
 
 @app.command()
 def demo(
-    events: int = typer.Option(6, min=1, max=100_000, help="How many signed events to build."),
+    events: int = typer.Option(60, min=2, max=1_000_000, help="How many dossier events to sign."),
+    db: str = typer.Option(
+        "sqlite:///hoso-data/demo.sqlite",
+        help="Database URL: the SQLite file is started afresh; a PostgreSQL one must be empty.",
+    ),
 ) -> None:
-    """Build signed events, a Merkle tree and a witnessed checkpoint in memory; verify them."""
-    from ledger.demo import run_demo  # noqa: PLC0415 (late: keeps `hoso --version` fast)
+    """Sign, store, integrate and checkpoint dossier events, then verify them from the bytes."""
+    from ledger.demo import DemoError, run_demo  # noqa: PLC0415 (late: keeps `hoso --version` fast)
 
-    raise typer.Exit(run_demo(events=events))
+    try:
+        code = run_demo(events=events, db=db)
+    except DemoError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(3) from err
+    raise typer.Exit(code)
+
+
+register_ledger_commands(app)
 
 
 def main() -> None:

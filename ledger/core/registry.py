@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ledger.core.encoding import Value
-from ledger.core.errors import MalformedRecord
+from ledger.core.errors import MalformedRecord, VerificationError
 from ledger.core.event import SignedEvent
 from ledger.core.signing import KEY_ID_SIZE, KeyId, PublicKey, key_id, parse_public_key
 
@@ -129,3 +129,93 @@ def _str(payload: dict[str, Value], name: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise MalformedRecord(f"{name} must be a non-empty str", where=where)
     return value
+
+
+# --- validity at a log position (pure fold, for verifiers) -------------------
+
+
+class KeyNotValid(VerificationError):
+    """A key was not registered, not for this actor or role, or revoked, at a log position."""
+
+    check = "key.invalid_at_position"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHistory:
+    registration: KeyRegistration
+    registered_at: int
+    revoked_at: int | None = None
+
+
+class RegistryState:
+    """The registry folded in log order; answers "was key K valid for role R at position P?".
+
+    Positions are leaf indices of the global log: a key registered by the
+    registry event at leaf r and revoked by the one at leaf v is valid for
+    events at positions r < P < v. Claimed times play no part.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[KeyId, KeyHistory] = {}
+
+    def apply(self, change: RegistryChange, *, position: int) -> None:
+        if isinstance(change, KeyRegistration):
+            if change.key_id in self._keys:
+                raise KeyNotValid(
+                    "key registered twice", where=f"leaf {position}", found=change.key_id
+                )
+            self._keys[change.key_id] = KeyHistory(change, position)
+            return
+        history = self._keys.get(change.key_id)
+        if history is None or history.revoked_at is not None:
+            raise KeyNotValid(
+                "revocation of an unknown or revoked key",
+                where=f"leaf {position}",
+                found=change.key_id,
+            )
+        self._keys[change.key_id] = KeyHistory(
+            history.registration, history.registered_at, position
+        )
+
+    def public_key(self, key: KeyId) -> PublicKey | None:
+        history = self._keys.get(key)
+        return None if history is None else history.registration.public_key
+
+    def check(
+        self, key: KeyId, *, position: int, role: str | None = None, actor: str | None = None
+    ) -> KeyRegistration:
+        """The registration, if the key is valid at ``position`` (for role, actor); else raise."""
+        return check_key_history(
+            self._keys.get(key), key, position=position, role=role, actor=actor
+        )
+
+
+def check_key_history(
+    history: KeyHistory | None,
+    key: KeyId,
+    *,
+    position: int,
+    role: str | None = None,
+    actor: str | None = None,
+) -> KeyRegistration:
+    """Decide validity at ``position`` from a key's history (shared by store and verifier)."""
+    where = f"leaf {position} key {key.hex()}"
+    if history is None or history.registered_at >= position:
+        raise KeyNotValid("key not registered before this position", where=where, found=key)
+    if history.revoked_at is not None and history.revoked_at < position:
+        raise KeyNotValid(
+            "key revoked before this position",
+            where=where,
+            expected=f"revoked after leaf {position}",
+            found=f"revoked at leaf {history.revoked_at}",
+        )
+    reg = history.registration
+    if role is not None and role not in reg.roles:
+        raise KeyNotValid(
+            "key not registered for this role", where=where, expected=role, found=sorted(reg.roles)
+        )
+    if actor is not None and actor != reg.actor:
+        raise KeyNotValid(
+            "key registered to another actor", where=where, expected=actor, found=reg.actor
+        )
+    return reg

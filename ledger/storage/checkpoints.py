@@ -29,6 +29,10 @@ class CheckpointUnknown(VerificationError):
     check = "checkpoint.unknown"
 
 
+class LogKeyMissing(VerificationError):
+    check = "checkpoint.no_log_key"
+
+
 class WitnessUnknown(VerificationError):
     check = "cosignature.unknown_witness"
 
@@ -38,9 +42,10 @@ class Checkpoints:
         self,
         log: MerkleLog,
         *,
-        signer: Ed25519NoteSigner,
+        signer: Ed25519NoteSigner | None,
         witnesses: Sequence[CosignatureVerifier] = (),
     ) -> None:
+        """``signer`` is the log key; without it the checkpoints are read-only."""
         self.log = log
         self.sql = log.sql
         self.signer = signer
@@ -48,6 +53,8 @@ class Checkpoints:
 
     def sign(self, *, now_us: int) -> Note:
         """Sign a checkpoint at the current integrated size (or return the one at that size)."""
+        if self.signer is None:
+            raise LogKeyMissing("no log key is loaded: open the keystore to sign checkpoints")
         size = self.log.size()
         existing = self.note_at(size)
         if existing is not None:

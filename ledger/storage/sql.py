@@ -21,7 +21,7 @@ SCHEMA = (
     " leaf_index BIGINT PRIMARY KEY,"
     " notification_id BIGINT NOT NULL UNIQUE,"
     " event_hash {blob} NOT NULL UNIQUE,"
-    " stream TEXT NOT NULL, n BIGINT NOT NULL)",
+    " stream TEXT NOT NULL, n BIGINT NOT NULL, UNIQUE (stream, n))",
     # Every checkpoint the ledger signed, and the witness cosignatures it accepted.
     "CREATE TABLE IF NOT EXISTS hoso_checkpoints ("
     " size BIGINT PRIMARY KEY, root {blob} NOT NULL, note {blob} NOT NULL,"

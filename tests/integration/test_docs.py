@@ -29,10 +29,12 @@ def test_version() -> None:
     assert result.stdout.strip() == f"hoso {__version__}"
 
 
-def test_demo_verifies_and_catches_tampering() -> None:
-    result = CliRunner().invoke(app, ["demo", "--events", "30"])
+def test_demo_verifies_and_catches_tampering(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    result = CliRunner().invoke(app, ["demo", "--events", "30", "--db", db])
     assert result.exit_code == 0, result.stdout
-    assert "✓ verified 30 records" in result.stdout
+    # 5 key registrations + 30 dossier events, all verified from the stored bytes.
+    assert "✓ verified from the stored bytes: 35 records" in result.stdout
     assert "✓ tamper caught" in result.stdout
     # The failed check is named by its id (rich must not eat "[...]" as markup).
     assert re.search(
@@ -41,7 +43,7 @@ def test_demo_verifies_and_catches_tampering() -> None:
         re.S,
     )
     # The checkpoint it prints is a C2SP note: origin, size, base64 root, blank line, signatures.
-    assert re.search(r"demo\.hoso\.example/hanoi\n30\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
+    assert re.search(r"demo\.hoso\.example/hanoi\n35\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
 
 
 def test_formats_doc_encoding_example() -> None:

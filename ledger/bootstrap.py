@@ -1,0 +1,83 @@
+"""The composition root: build every I/O dependency from :class:`Settings`, once.
+
+Tests and commands call :func:`bootstrap` with explicit settings (and, where
+needed, an opened keystore or fixed clock); nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
+from ledger.core.signing import KeyId, PublicKey, key_id
+from ledger.keystore import Keystore
+from ledger.settings import Settings
+from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.custodian import Custodian
+from ledger.storage.database import Backend, open_backend
+from ledger.storage.keys import KeyRegistry
+from ledger.storage.merkle_log import MerkleLog
+from ledger.storage.store import EventStore
+
+
+def wall_clock_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass
+class Ledger:
+    """Everything a command or the API needs, wired once."""
+
+    settings: Settings
+    backend: Backend
+    store: EventStore
+    log: MerkleLog
+    checkpoints: Checkpoints
+    keys: KeyRegistry
+    custodian: Custodian | None
+    keystore: Keystore | None
+    clock_us: Callable[[], int]
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def authorities(settings: Settings) -> dict[KeyId, PublicKey]:
+    """The configured authority keys, by hoso key id."""
+    keys = [parse_ed25519_vkey(v).public_key for v in settings.authority_keys]
+    return {key_id(k): k for k in keys}
+
+
+def witnesses(settings: Settings) -> list[CosignatureVerifier]:
+    return [parse_cosignature_vkey(v) for v in settings.witness_keys]
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    keystore: Keystore | None = None,
+    clock_us: Callable[[], int] = wall_clock_us,
+) -> Ledger:
+    """Open the database and wire the ledger. Without a keystore it is read/verify-only."""
+    backend = open_backend(settings.database_url, pool_size=settings.pool_size)
+    store = EventStore(backend, origin=settings.origin, authorities=authorities(settings))
+    log = MerkleLog(backend)
+    log_signer = None
+    if keystore is not None and settings.log_key_name in keystore:
+        log_signer = Ed25519NoteSigner(settings.origin, keystore.signer(settings.log_key_name))
+    return Ledger(
+        settings=settings,
+        backend=backend,
+        store=store,
+        log=log,
+        checkpoints=Checkpoints(log, signer=log_signer, witnesses=witnesses(settings)),
+        keys=KeyRegistry(backend),
+        custodian=None
+        if keystore is None
+        else Custodian(store, keystore.signer, clock_us=clock_us),
+        keystore=keystore,
+        clock_us=clock_us,
+    )

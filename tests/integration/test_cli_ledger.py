@@ -1,0 +1,157 @@
+"""The storage commands as an operator runs them: init, keys, act, checkpoint, proof."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.cli import app
+from ledger.core import merkle
+from ledger.core.checkpoint import open_checkpoint
+from ledger.core.hashing import leaf_hash
+from ledger.core.note import parse_ed25519_vkey
+from ledger.storage.database import open_backend
+
+PASSPHRASE = "correct horse battery staple"  # noqa: S105 (a test keystore)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)
+    values = {
+        "HOSO_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+        "HOSO_KEYSTORE_PATH": str(tmp_path / "keystore.json"),
+        "HOSO_KEYSTORE_PASSPHRASE": PASSPHRASE,
+        "HOSO_ORIGIN": "test.hoso.example/cli",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    return result.stdout
+
+
+def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    out = run("init")
+    assert PASSPHRASE not in out
+    log_vkey = re.search(r"log key \(checkpoints\), vkey: (\S+)", out)
+    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
+    assert log_vkey is not None
+    assert authority is not None
+    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
+
+    run("keys", "add", "officer1")
+    run(
+        "keys",
+        "register",
+        "officer1",
+        "--actor",
+        "officer:1",
+        "--role",
+        "reception",
+        "--agency",
+        "H26.50.01",
+    )
+    assert "officer:1  reception  H26.50.01  valid" in run("keys", "list")
+    stream = "000.00.10.H26-260101-0001"
+    for kind in ("DossierReceived", "DossierAssigned"):
+        run(
+            "act",
+            "--stream",
+            stream,
+            "--type",
+            kind,
+            "--actor",
+            "officer:1",
+            "--key",
+            "officer1",
+            "--payload",
+            '{"procedure": "1.001193"}',
+        )
+    note = run("checkpoint", "sign")
+    checkpoint, _ = open_checkpoint(
+        note.encode(), origin=env["HOSO_ORIGIN"], log_keys=[parse_ed25519_vkey(log_vkey.group(1))]
+    )
+    assert checkpoint.size == 3  # one registry event, two dossier events
+    assert run("checkpoint", "show") == note
+
+    backend = open_backend(env["HOSO_DATABASE_URL"])
+    records = [n.state for n in backend.recorder.select_notifications(start=1, limit=100)]
+    backend.close()
+    proof = json.loads(run("proof", "inclusion", "--index", "2"))
+    merkle.verify_inclusion(
+        index=2,
+        size=3,
+        leaf_hash=leaf_hash(records[2]),
+        proof=[base64.b64decode(p) for p in proof["proof"]],
+        root=checkpoint.root,
+    )
+
+    run("keys", "revoke", "officer1", "--reason", "device lost")
+    refused = CliRunner().invoke(
+        app, ["act", "--stream", stream, "--type", "X", "--actor", "officer:1", "--key", "officer1"]
+    )
+    assert refused.exit_code == 1
+    assert "[key.revoked]" in refused.stderr
+
+
+def test_bad_input_is_a_clear_error_and_stores_nothing(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run("init")
+    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
+    assert authority is not None
+    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
+    run("keys", "add", "officer1")
+    run(
+        "keys",
+        "register",
+        "officer1",
+        "--actor",
+        "officer:1",
+        "--role",
+        "handler",
+        "--agency",
+        "H26",
+    )
+    floats = CliRunner().invoke(
+        app,
+        [
+            "act",
+            "--stream",
+            "S",
+            "--type",
+            "X",
+            "--actor",
+            "officer:1",
+            "--key",
+            "officer1",
+            "--payload",
+            '{"a": 1.5}',
+        ],
+    )
+    assert floats.exit_code == 2
+    assert "[encoding.canonical]" in floats.stderr
+    wrong_actor = CliRunner().invoke(
+        app, ["act", "--stream", "S", "--type", "X", "--actor", "officer:2", "--key", "officer1"]
+    )
+    assert wrong_actor.exit_code == 1
+    assert "[signature.actor]" in wrong_actor.stderr
+    garbage = Path("garbage.bin")
+    garbage.write_bytes(b"\x81\xa1x\x01")
+    bad = CliRunner().invoke(app, ["append", str(garbage)])
+    assert bad.exit_code == 2
+    assert "[record.shape]" in bad.stderr
+    backend = open_backend(env["HOSO_DATABASE_URL"])
+    stored = backend.recorder.select_notifications(start=1, limit=100)
+    backend.close()
+    assert [n.originator_id for n in stored] == ["system/keys"]
