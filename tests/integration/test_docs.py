@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -70,3 +74,27 @@ def test_formats_doc_worked_example_matches_the_vectors() -> None:
     note = re.search(r"```\n(hoso\.example/hanoi\n3\n.*?)```", section, re.S)
     assert note is not None
     assert note.group(1).replace("\n", "\\n") in vectors
+
+
+def test_readme_operator_session_runs(tmp_path: Path) -> None:
+    """The README's 'Run a ledger' block, run by bash exactly as written."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Run a ledger") :]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    bin_dir = Path(sys.executable).parent
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(  # noqa: S603 (our own README, run in a temp dir)
+        [shutil.which("bash") or "/bin/bash", "-euo", "pipefail", "-c", block.group(1)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    proof = json.loads(done.stdout[done.stdout.index("{") :])
+    assert proof["leaf_index"] == 1
+    assert proof["tree_size"] == 2
+    assert "a long passphrase" not in done.stdout + done.stderr
