@@ -155,3 +155,37 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
     stored = backend.recorder.select_notifications(start=1, limit=100)
     backend.close()
     assert [n.originator_id for n in stored] == ["system/keys"]
+
+
+def test_follow_integrates_and_checkpoints_periodically(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run("init")
+    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
+    assert authority is not None
+    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
+    run("keys", "add", "officer1")
+    run(
+        "keys",
+        "register",
+        "officer1",
+        "--actor",
+        "officer:1",
+        "--role",
+        "handler",
+        "--agency",
+        "H26",
+    )
+    followed = run(
+        "integrate",
+        "--follow",
+        "--poll",
+        "0.05",
+        "--checkpoint-every",
+        "0.1",
+        "--max-seconds",
+        "0.4",
+    )
+    assert "integrated 1 leaves; tree size 1" in followed
+    assert "checkpoint at size 1" in followed
+    assert run("checkpoint", "show", "--size", "1").startswith(f"{env['HOSO_ORIGIN']}\n1\n")
