@@ -1,0 +1,571 @@
+"""A dossier's state, folded from its signed events: ``evolve(state, event, signers)``.
+
+Pure. ``evolve`` checks, in order: the payload's schema (``domain.payload``);
+that the event may occur in the current state (``domain.transition``); that
+the signers hold the roles the event needs, in the right agency
+(``domain.role``, ``domain.agency``); then the event's own rules (inputs
+complete before reception, at most one supplement request, at most one
+apology and only before the original due date, known results and transfers).
+It returns the new state or raises; it never half-applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from ledger.core.encoding import Value
+from ledger.core.errors import VerificationError
+from ledger.core.event import EventBody
+from ledger.domain import lifecycle as ev
+from ledger.domain.lifecycle import RULES, State
+from ledger.domain.payloads import check_payload
+
+
+class DomainRejected(VerificationError):
+    """An event the dossier's lifecycle does not allow."""
+
+    check = "domain.rejected"
+
+
+class IllegalTransition(DomainRejected):
+    check = "domain.transition"
+
+
+class WrongRole(DomainRejected):
+    check = "domain.role"
+
+
+class WrongAgency(DomainRejected):
+    check = "domain.agency"
+
+
+class InputsMissing(DomainRejected):
+    check = "domain.inputs_missing"
+
+
+class LifecycleRuleBroken(DomainRejected):
+    check = "domain.rule"
+
+
+@dataclass(frozen=True, slots=True)
+class SignerInfo:
+    """What the key registry says about one signature's key."""
+
+    actor: str
+    roles: frozenset[str]
+    agency: str
+
+
+class ProcedureBook(Protocol):
+    """What the state machine needs from the procedure catalogue."""
+
+    def required_components(self, procedure: str) -> frozenset[str] | None:
+        """Component codes a procedure requires, or None if the procedure is unknown."""
+        ...
+
+    def signatures_for(self, procedure: str, event_type: str) -> tuple[str, ...] | None:
+        """Roles that must each sign this event for this procedure (None: lifecycle default)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    document_hash: bytes
+    source: str
+    source_ref: str
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    to_agency: str
+    step: str
+    allowance_hours: int
+    sent_us: int
+    acknowledged_us: int | None = None
+    returned_us: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    number: str
+    result_type: str
+    document_hash: bytes
+    outcome: str
+    medium: str
+    issued_us: int
+    n: int
+    status: str = "valid"  # valid | revoked | superseded
+    superseded_by: str | None = None
+    digitized: bool = False
+    delivered_channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DossierState:
+    code: str
+    state: State
+    procedure: str
+    agency: str
+    channel: str
+    applicant: bytes
+    applicant_kind: int
+    submitted_us: int
+    n: int
+    components: Mapping[str, Component] = field(default_factory=dict)
+    received_us: int | None = None
+    clock_start_us: int | None = None
+    due_us: int | None = None
+    original_due_us: int | None = None
+    rule_version: str | None = None
+    calendar_version: str | None = None
+    handler: str | None = None
+    paused_since_us: int | None = None
+    supplements: int = 0
+    apologies: int = 0
+    transfers: tuple[Transfer, ...] = ()
+    results: Mapping[str, Result] = field(default_factory=dict)
+    withdrawal_requested: bool = False
+    audits: Mapping[str, str] = field(default_factory=dict)  # audit id → open | concluded
+    findings: tuple[tuple[str, str, bool], ...] = ()  # (audit, finding, revocation_due)
+    resolved_us: int | None = None
+    finished_us: int | None = None
+
+    @property
+    def portal_code(self) -> int | None:
+        return self.state.portal_code
+
+    @property
+    def rescheduled(self) -> bool:
+        return self.apologies > 0
+
+    @property
+    def revoked(self) -> bool:
+        return any(r.status == "revoked" for r in self.results.values())
+
+    @property
+    def corrected(self) -> bool:
+        return any(r.status == "superseded" for r in self.results.values())
+
+    @property
+    def under_audit(self) -> bool:
+        return "open" in self.audits.values()
+
+    @property
+    def current_agency(self) -> str:
+        """Who holds the dossier: the agency of an unreturned transfer, else its own."""
+        open_transfers = [t for t in self.transfers if t.returned_us is None]
+        return open_transfers[-1].to_agency if open_transfers else self.agency
+
+    def overdue(self, now_us: int) -> bool:
+        """Past its due date and not resolved by then (resolution stops the clock)."""
+        if self.due_us is None or self.state in ev.TERMINAL - {State.DELIVERED}:
+            return False
+        end = self.resolved_us if self.resolved_us is not None else now_us
+        return end > self.due_us
+
+
+def start(event: EventBody, signers: Sequence[SignerInfo]) -> DossierState:
+    """The state a dossier's first event (``DossierSubmitted``, n = 1) opens."""
+    where = event.position
+    if event.type != ev.FIRST_EVENT or event.n != 1:
+        raise IllegalTransition(
+            "a dossier starts with DossierSubmitted at n=1",
+            where=where,
+            expected=ev.FIRST_EVENT,
+            found=event.type,
+        )
+    check_payload(event.type, event.payload, where=where)
+    p = event.payload
+    _check_signers(event, RULES[ev.FIRST_EVENT], signers, agencies=None)
+    return DossierState(
+        code=event.stream,
+        state=State.SUBMITTED,
+        procedure=_s(p, "procedure"),
+        agency=_s(p, "agency"),
+        channel=_s(p, "channel"),
+        applicant=_b(p, "applicant"),
+        applicant_kind=_i(p, "applicant_kind"),
+        submitted_us=event.time_us,
+        n=1,
+    )
+
+
+def evolve(
+    state: DossierState, event: EventBody, signers: Sequence[SignerInfo], book: ProcedureBook
+) -> DossierState:
+    """Apply one signed event to ``state``; raise a DomainRejected error if it may not happen."""
+    where = event.position
+    check_payload(event.type, event.payload, where=where)
+    rule = RULES[event.type]
+    if rule.allowed_in is None or state.state not in rule.allowed_in:
+        allowed = sorted(s.label for s in rule.allowed_in or ())
+        raise IllegalTransition(
+            f"{event.type} is not allowed in state {state.state.label}",
+            where=where,
+            expected=allowed,
+            found=state.state.label,
+        )
+    required = book.signatures_for(state.procedure, event.type)
+    _check_signers(event, rule, signers, agencies=_agencies(state, event), required=required)
+    moved = replace(state, n=event.n, state=rule.leads_to or state.state)
+    return _APPLY.get(event.type, _unchanged)(moved, event, book)
+
+
+# --- roles and agency scope --------------------------------------------------
+
+
+def _agencies(state: DossierState, event: EventBody) -> frozenset[str] | None:
+    """Agencies whose officials may sign this event (None: any, e.g. inspectors)."""
+    if event.type in (ev.AUDIT_OPENED, ev.FINDING, ev.AUDIT_CONCLUDED):
+        return None
+    if event.type in (ev.ACKNOWLEDGED, ev.RETURNED):
+        return frozenset({_s(event.payload, "agency")})
+    if event.type in (ev.SUBMITTED, ev.WITHDRAWAL_REQUESTED):
+        return None  # the portal submits for citizens of any agency
+    return frozenset({state.agency, state.current_agency})
+
+
+def _check_signers(
+    event: EventBody,
+    rule: ev.EventRule,
+    signers: Sequence[SignerInfo],
+    *,
+    agencies: frozenset[str] | None,
+    required: tuple[str, ...] | None = None,
+) -> None:
+    """The actor signs in an acting role; every further required role has its own key.
+
+    ``required`` is the procedure's own list from the catalogue (every role
+    listed must sign); without it the lifecycle's co-signatures apply.
+    """
+    where = event.position
+    actor = [s for s in signers if s.actor == event.actor]
+    acting = [s for s in actor if s.roles & rule.actor_roles]
+    if not acting:
+        raise WrongRole(
+            f"{event.type} must be signed by its actor in one of these roles",
+            where=where,
+            expected=sorted(rule.actor_roles),
+            found=sorted({r for s in actor for r in s.roles}),
+        )
+    if agencies is not None and not any(s.agency in agencies for s in acting):
+        raise WrongAgency(
+            f"{event.actor} acts outside their agency",
+            where=where,
+            expected=sorted(agencies),
+            found=sorted({s.agency for s in acting}),
+        )
+    others = [s for s in signers if s is not acting[0]]
+    cosign = (
+        rule.cosign_roles
+        if required is None
+        else tuple(r for r in required if r not in acting[0].roles)
+    )
+    for role in cosign:
+        match = [
+            s for s in others if role in s.roles and (agencies is None or s.agency in agencies)
+        ]
+        if not match:
+            raise WrongRole(
+                f"{event.type} also needs a signature by the {role} key of the agency",
+                where=where,
+                expected=role,
+                found=sorted({r for s in others for r in s.roles}),
+            )
+        others.remove(match[0])
+
+
+# --- per-event effects ---------------------------------------------------------
+
+
+def _unchanged(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    return state
+
+
+def _input(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    component = Component(
+        _b(p, "document_hash"), _s(p, "source"), str(p.get("source_ref", "")), event.n
+    )
+    if component.source in ("master_register", "e_certified", "reused_result") and not (
+        component.source_ref
+    ):
+        raise LifecycleRuleBroken(
+            f"a {component.source} input must name its source (source_ref)",
+            where=event.position,
+            found=component.source,
+        )
+    return replace(state, components={**state.components, _s(p, "component"): component})
+
+
+def _received(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    required = book.required_components(state.procedure)
+    if required is None:
+        raise LifecycleRuleBroken("unknown procedure", where=event.position, found=state.procedure)
+    missing = sorted(required - set(state.components))
+    if missing:
+        raise InputsMissing(
+            "reception needs every required component digitised first",
+            where=event.position,
+            expected=sorted(required),
+            found=sorted(state.components),
+        )
+    due = _i(p, "due_us")
+    if due < _i(p, "clock_start_us") or _i(p, "clock_start_us") < _i(p, "received_us"):
+        raise LifecycleRuleBroken(
+            "due date must follow the clock start, which must follow reception",
+            where=event.position,
+            found=(p["received_us"], p["clock_start_us"], due),
+        )
+    return replace(
+        state,
+        received_us=_i(p, "received_us"),
+        clock_start_us=_i(p, "clock_start_us"),
+        due_us=due,
+        original_due_us=due,
+        rule_version=_s(p, "rule_version"),
+        calendar_version=_s(p, "calendar_version"),
+    )
+
+
+def _assigned(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    return replace(state, handler=_s(event.payload, "handler"))
+
+
+def _transferred(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    transfer = Transfer(_s(p, "to_agency"), _s(p, "step"), _i(p, "allowance_hours"), event.time_us)
+    return replace(state, transfers=(*state.transfers, transfer))
+
+
+def _acknowledged(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    index, transfer = _open_transfer(state, event)
+    if transfer.acknowledged_us is not None:
+        raise LifecycleRuleBroken(
+            "transfer already acknowledged", where=event.position, found=transfer.to_agency
+        )
+    return _replace_transfer(state, index, replace(transfer, acknowledged_us=event.time_us))
+
+
+def _returned(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    index, transfer = _open_transfer(state, event)
+    return _replace_transfer(state, index, replace(transfer, returned_us=event.time_us))
+
+
+def _open_transfer(state: DossierState, event: EventBody) -> tuple[int, Transfer]:
+    agency = _s(event.payload, "agency")
+    for index in range(len(state.transfers) - 1, -1, -1):
+        transfer = state.transfers[index]
+        if transfer.to_agency == agency and transfer.returned_us is None:
+            return index, transfer
+    raise LifecycleRuleBroken(
+        f"no open transfer to {agency} for {event.type}", where=event.position, found=agency
+    )
+
+
+def _replace_transfer(state: DossierState, index: int, transfer: Transfer) -> DossierState:
+    transfers = (*state.transfers[:index], transfer, *state.transfers[index + 1 :])
+    return replace(state, transfers=transfers)
+
+
+def _supplement_requested(
+    state: DossierState, event: EventBody, book: ProcedureBook
+) -> DossierState:
+    if state.supplements >= 1:
+        raise LifecycleRuleBroken(
+            "a supplement may be requested only once per dossier (Decree 61/2018 Art. 5)",
+            where=event.position,
+            expected=0,
+            found=state.supplements,
+        )
+    return replace(state, supplements=state.supplements + 1, paused_since_us=event.time_us)
+
+
+def _supplement_received(
+    state: DossierState, event: EventBody, book: ProcedureBook
+) -> DossierState:
+    return replace(state, paused_since_us=None, due_us=_i(event.payload, "due_us"))
+
+
+def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    new_due = _i(event.payload, "new_due_us")
+    if state.apologies >= 1:
+        raise LifecycleRuleBroken(
+            "a new date may be set by apology only once",
+            where=event.position,
+            expected=0,
+            found=state.apologies,
+        )
+    if state.due_us is None or event.time_us >= state.due_us or new_due <= state.due_us:
+        raise LifecycleRuleBroken(
+            "an apology comes before the due date and sets a later one",
+            where=event.position,
+            expected=f"time < {state.due_us} < new date",
+            found=(event.time_us, new_due),
+        )
+    return replace(state, apologies=state.apologies + 1, due_us=new_due)
+
+
+def _result_issued(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    number = _s(p, "result_number")
+    if number in state.results:
+        raise LifecycleRuleBroken("result number already used", where=event.position, found=number)
+    result = Result(
+        number,
+        _s(p, "result_type"),
+        _b(p, "document_hash"),
+        _s(p, "outcome"),
+        _s(p, "medium"),
+        event.time_us,
+        event.n,
+    )
+    return replace(state, results={**state.results, number: result}, resolved_us=event.time_us)
+
+
+def _finished(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    return replace(state, finished_us=event.time_us)
+
+
+def _with_result(
+    state: DossierState,
+    event: EventBody,
+    number: str,
+    change: Callable[[Result], Result] = lambda r: r,
+) -> DossierState:
+    result = state.results.get(number)
+    if result is None or result.status != "valid":
+        raise LifecycleRuleBroken(
+            "no valid result with this number", where=event.position, found=number
+        )
+    return replace(state, results={**state.results, number: change(result)})
+
+
+def _digitized(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    return _with_result(
+        state, event, _s(event.payload, "result_number"), lambda r: replace(r, digitized=True)
+    )
+
+
+def _delivered(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    channel = _s(p, "channel")
+    moved = _with_result(
+        state, event, _s(p, "result_number"), lambda r: replace(r, delivered_channel=channel)
+    )
+    return replace(moved, finished_us=event.time_us)
+
+
+def _paper_copy(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    return _with_result(state, event, _s(event.payload, "result_number"))
+
+
+def _revoked(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    return _with_result(
+        state, event, _s(event.payload, "result_number"), lambda r: replace(r, status="revoked")
+    )
+
+
+def _corrected(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    new_number = _s(p, "result_number")
+    if new_number in state.results:
+        raise LifecycleRuleBroken(
+            "result number already used", where=event.position, found=new_number
+        )
+    old = _s(p, "supersedes")
+    moved = _with_result(
+        state, event, old, lambda r: replace(r, status="superseded", superseded_by=new_number)
+    )
+    previous = state.results[old]
+    result = Result(
+        new_number,
+        previous.result_type,
+        _b(p, "document_hash"),
+        previous.outcome,
+        "electronic",
+        event.time_us,
+        event.n,
+        delivered_channel=previous.delivered_channel,
+    )
+    return replace(moved, results={**moved.results, new_number: result})
+
+
+def _withdrawal_requested(
+    state: DossierState, event: EventBody, book: ProcedureBook
+) -> DossierState:
+    return replace(state, withdrawal_requested=True)
+
+
+def _audit_opened(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    audit = _s(event.payload, "audit")
+    if audit in state.audits:
+        raise LifecycleRuleBroken("audit already opened", where=event.position, found=audit)
+    return replace(state, audits={**state.audits, audit: "open"})
+
+
+def _finding(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    p = event.payload
+    audit = _open_audit(state, event)
+    found = (audit, _s(p, "finding"), bool(p["revocation_due"]))
+    return replace(state, findings=(*state.findings, found))
+
+
+def _audit_concluded(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    audit = _open_audit(state, event)
+    return replace(state, audits={**state.audits, audit: "concluded"})
+
+
+def _open_audit(state: DossierState, event: EventBody) -> str:
+    audit = _s(event.payload, "audit")
+    if state.audits.get(audit) != "open":
+        raise LifecycleRuleBroken("no open audit with this id", where=event.position, found=audit)
+    return audit
+
+
+_APPLY = {
+    ev.INPUT: _input,
+    ev.RECEIVED: _received,
+    ev.ASSIGNED: _assigned,
+    ev.TRANSFERRED: _transferred,
+    ev.ACKNOWLEDGED: _acknowledged,
+    ev.RETURNED: _returned,
+    ev.SUPPLEMENT_REQUESTED: _supplement_requested,
+    ev.SUPPLEMENT_RECEIVED: _supplement_received,
+    ev.APOLOGY: _apology,
+    ev.RESULT_ISSUED: _result_issued,
+    ev.RESULT_DIGITIZED: _digitized,
+    ev.DELIVERED: _delivered,
+    ev.PAPER_COPY: _paper_copy,
+    ev.REVOKED: _revoked,
+    ev.CORRECTED: _corrected,
+    ev.STOPPED: _finished,
+    ev.REFUSED: _finished,
+    ev.WITHDRAWAL_ACCEPTED: _finished,
+    ev.WITHDRAWAL_REQUESTED: _withdrawal_requested,
+    ev.AUDIT_OPENED: _audit_opened,
+    ev.FINDING: _finding,
+    ev.AUDIT_CONCLUDED: _audit_concluded,
+}
+
+
+def _s(payload: Mapping[str, Value], name: str) -> str:
+    value = payload[name]
+    assert isinstance(value, str)  # noqa: S101 (checked by the payload schema)
+    return value
+
+
+def _i(payload: Mapping[str, Value], name: str) -> int:
+    value = payload[name]
+    assert isinstance(value, int)  # noqa: S101 (checked by the payload schema)
+    return value
+
+
+def _b(payload: Mapping[str, Value], name: str) -> bytes:
+    value = payload[name]
+    assert isinstance(value, bytes)  # noqa: S101 (checked by the payload schema)
+    return value

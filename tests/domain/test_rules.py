@@ -1,0 +1,223 @@
+"""Post-audit rules: each violation is found, a clean history gives no finding."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ledger.domain import lifecycle as ev
+from ledger.domain.dossier import SignerInfo
+from ledger.domain.rules import AuditContext, Finding, audit_dossier
+from tests.domain.builder import (
+    AGENCY,
+    DAY,
+    H32,
+    HANDLER,
+    HOUR,
+    INSPECTOR,
+    LEADER,
+    RECEPTION,
+    SEAL,
+    SYSTEM,
+    FakeBook,
+    History,
+)
+
+CTX = AuditContext(book=FakeBook(), now_us=0)
+
+
+def rules_of(history: History, ctx: AuditContext | None = None) -> list[str]:
+    context = replace(ctx or CTX, now_us=history.clock + HOUR)
+    return sorted(f.rule for f in audit_dossier(history.items, context))
+
+
+def findings(history: History, ctx: AuditContext | None = None) -> list[Finding]:
+    context = replace(ctx or CTX, now_us=history.clock + HOUR)
+    return audit_dossier(history.items, context)
+
+
+def test_clean_history_has_no_findings() -> None:
+    assert rules_of(History().happy()) == []
+
+
+def test_late_without_apology() -> None:
+    h = History().submitted().inputs("TK", "GCS").received(due_in=DAY).assigned()
+    h.result(at=h.due() + HOUR).delivered()
+    found = findings(h)
+    assert [f.rule for f in found] == ["rule.late_without_apology"]
+    assert found[0].expected == f"by {h.due()}"
+    assert found[0].n == 6
+
+
+def test_open_dossier_past_due_is_late_too() -> None:
+    h = History().submitted().inputs("TK", "GCS").received(due_in=DAY).assigned()
+    h.clock = h.due() + DAY
+    assert rules_of(h) == ["rule.late_without_apology"]
+
+
+def test_apology_before_due_covers_lateness_but_missing_the_new_date_is_found() -> None:
+    h = History().submitted().inputs("TK", "GCS").received(due_in=2 * DAY).assigned()
+    h.add(ev.APOLOGY, (LEADER, SEAL), reason="Chờ xác minh", new_due_us=h.due() + DAY)
+    h.result(at=h.due() + HOUR).delivered()
+    assert rules_of(h) == []
+    m = History().submitted().inputs("TK", "GCS").received(due_in=2 * DAY).assigned()
+    m.add(ev.APOLOGY, (LEADER, SEAL), reason="Chờ", new_due_us=m.due() + DAY)
+    m.result(at=m.due() + 2 * DAY).delivered()
+    assert rules_of(m) == ["rule.apology_misuse"]
+
+
+def test_rejected_events_are_findings_not_crashes() -> None:
+    """A second apology bypassing the store is reported (rule 2 and rule 12)."""
+    h = History().submitted().inputs("TK", "GCS").received(due_in=3 * DAY).assigned()
+    h.add(ev.APOLOGY, (LEADER, SEAL), reason="a", new_due_us=h.due() + DAY)
+    h.add(ev.APOLOGY, (LEADER, SEAL), reason="b", new_due_us=h.due() + 2 * DAY)
+    assert rules_of(h) == ["rule.apology_misuse", "rule.illegal_event"]
+
+
+def test_supplement_requested_twice() -> None:
+    h = History().submitted().inputs("TK", "GCS").received().assigned()
+    for _ in range(2):
+        h.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), items=["GCS"], reasons=["mờ"])
+        h.add(ev.SUPPLEMENT_RECEIVED, (RECEPTION,), items=["GCS"], due_us=h.due())
+    found = rules_of(h)
+    assert "rule.supplement_repeated" in found
+    assert "rule.illegal_event" in found
+
+
+def test_due_date_recomputed_independently() -> None:
+    h = History().happy()
+    good = replace(CTX, recompute_due=lambda state: state.original_due_us)
+    assert rules_of(h, good) == []
+    bad = replace(CTX, recompute_due=lambda state: (state.original_due_us or 0) - HOUR)
+    found = findings(h, bad)
+    assert [f.rule for f in found] == ["rule.due_date_mismatch"]
+    assert found[0].found == str(h.due())
+
+
+def test_handover_late_and_interagency_overrun() -> None:
+    h = History().submitted().inputs("TK", "GCS").received()
+    h.clock += 2 * DAY
+    h.assigned().result().delivered()
+    assert rules_of(h) == ["rule.handover_late"]
+    t = History().submitted().inputs("TK", "GCS").received().assigned()
+    t.add(ev.TRANSFERRED, (HANDLER,), to_agency="H26.10.02", step="xác minh", allowance_hours=4)
+    t.clock += DAY
+    found = findings(t)
+    assert [f.rule for f in found] == ["rule.interagency_step_late"]
+    assert found[0].agency == "H26.10.02"
+
+
+def test_inputs_not_digitized_before_reception() -> None:
+    h = History().submitted().inputs("TK").received()
+    found = rules_of(h)
+    assert "rule.inputs_not_digitized" in found
+
+
+def test_paper_requested_though_electronic_exists() -> None:
+    h = History().submitted().inputs("TK", "GCS").received().assigned()
+    h.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), items=["GCS"], reasons=["cần bản giấy"])
+    reuse = replace(CTX, reusable=lambda applicant, component: component == "GCS")
+    assert rules_of(h, reuse) == ["rule.paper_despite_electronic"]
+    assert rules_of(h) == []
+
+
+def test_paper_copy_and_paper_result() -> None:
+    h = History().happy()
+    h.add(ev.PAPER_COPY, (RECEPTION,), result_number="KS-1", basis="legal_requirement")
+    assert rules_of(h) == ["rule.paper_copy_without_basis"]
+    allowed = replace(CTX, paper_allowed=lambda procedure: True)
+    assert rules_of(h, allowed) == []
+    p = History().submitted().inputs("TK", "GCS").received().assigned().result(medium="paper")
+    p.clock += 3 * DAY
+    assert rules_of(p) == ["rule.paper_result_not_digitized"]
+    p.add(ev.RESULT_DIGITIZED, (SEAL,), result_number="KS-1", document_hash=H32)
+    assert rules_of(p) == []
+
+
+def test_result_signature_rule_reads_raw_signers() -> None:
+    h = History().submitted().inputs("TK", "GCS").received().assigned()
+    h.add(
+        ev.RESULT_ISSUED,
+        (LEADER,),
+        result_number="X",
+        result_type="t",
+        document_hash=H32,
+        outcome="granted",
+        medium="electronic",
+    )
+    found = rules_of(h)
+    assert "rule.result_not_properly_signed" in found
+    assert "rule.illegal_event" in found
+
+
+def test_fees() -> None:
+    h = History().submitted().inputs("TK", "GCS").received().assigned()
+    h.add(ev.FEE_REQUESTED, (HANDLER,), amount_vnd=8000)
+    h.add(ev.FEE_PAID, (SYSTEM,), amount_vnd=8000, receipt_ref="HD-1")
+    h.add(ev.FEE_PAID, (SYSTEM,), amount_vnd=8000, receipt_ref="HD-2")
+    exempt = replace(CTX, exempt_from_fees=lambda procedure: True)
+    found = rules_of(h, exempt)
+    assert "rule.fee_collected_twice" in found
+    assert "rule.fee_on_exempt_procedure" in found
+
+
+def test_revocation_due_after_finding() -> None:
+    h = History().happy()
+    h.add(ev.AUDIT_OPENED, (INSPECTOR,), audit="A-1", basis="targeted")
+    h.add(
+        ev.FINDING,
+        (INSPECTOR,),
+        audit="A-1",
+        finding="false_self_declaration",
+        severity="major",
+        detail="x",
+        revocation_due=True,
+    )
+    h.clock += 10 * DAY
+    assert rules_of(h) == ["rule.revocation_overdue"]
+    h.add(
+        ev.REVOKED,
+        (LEADER, SEAL),
+        at=h.items[-1].body.time_us + HOUR,
+        result_number="KS-1",
+        decision_ref="QĐ-1",
+        reason="khai gian",
+    )
+    assert rules_of(h) == []
+
+
+def test_self_declared_inputs_need_an_audit_in_the_window() -> None:
+    h = History().submitted().inputs("TK", "GCS", source="self_declared").received()
+    h.assigned().result().delivered()
+    h.clock += 100 * DAY
+    assert rules_of(h) == ["rule.self_declared_unaudited"]
+    h.add(ev.AUDIT_OPENED, (INSPECTOR,), audit="A-9", basis="sampled")
+    assert rules_of(h) == []
+
+
+def test_segregation_of_duties() -> None:
+    solo = SignerInfo("officer:solo", frozenset({"reception", "handler", "leader"}), AGENCY)
+    h = History().submitted().inputs("TK", "GCS")
+    at = h.clock + HOUR
+    h.add(
+        ev.RECEIVED,
+        (solo,),
+        at=at,
+        received_us=at,
+        receipt_hash=H32,
+        clock_start_us=at,
+        due_us=at + 5 * DAY,
+        rule_version="test/1",
+        calendar_version="cal/1",
+    )
+    h.add(ev.ASSIGNED, (solo,), handler="officer:solo", department="TP")
+    h.add(ev.STEP, (solo,), step="thẩm định")
+    h.add(
+        ev.RESULT_ISSUED,
+        (solo, SEAL),
+        result_number="KS-1",
+        result_type="t",
+        document_hash=H32,
+        outcome="granted",
+        medium="electronic",
+    )
+    assert rules_of(h) == ["rule.segregation_of_duties"]
