@@ -428,7 +428,8 @@ def _result_issued(state: DossierState, event: EventBody, book: ProcedureBook) -
 
 
 def _finished(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
-    return replace(state, finished_us=event.time_us)
+    """A terminal decision (refused, stopped, withdrawn) also ends any supplement pause."""
+    return replace(state, finished_us=event.time_us, paused_since_us=None)
 
 
 def _with_result(

@@ -335,3 +335,13 @@ def test_procedure_data_can_require_more_signatures() -> None:
         calendar_version="c",
     )
     assert fold(ok.items).state is State.RECEIVED
+
+
+def test_stopping_during_a_supplement_pause_ends_the_pause() -> None:
+    h = History().submitted().inputs("TK", "GCS").received().assigned()
+    h.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), items=["GCS"], reasons=["mờ"])
+    h.add(ev.STOPPED, (LEADER, SEAL), reasons=["Quá hạn bổ sung"])
+    state = fold(h.items)
+    assert state.state is State.STOPPED
+    assert state.paused_since_us is None
+    assert state.finished_us == h.clock
