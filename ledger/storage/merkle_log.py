@@ -27,6 +27,13 @@ from ledger.storage.database import Backend
 from ledger.storage.sql import node_key
 
 TRACKING_NAME = "hoso-merkle"
+DEFAULT_PAGE = 10_000
+
+_NODES_ANY = "SELECT node_id, hash FROM hoso_nodes WHERE node_id = ANY(%s::bigint[])"
+_NODE_COLUMNS = ("node_id", "hash")
+_NODE_TYPES = ("int8", "bytea")
+_LEAF_COLUMNS = ("leaf_index", "notification_id", "event_hash", "stream", "n")
+_LEAF_TYPES = ("int8", "int8", "bytea", "text", "int8")
 
 
 class LeafNotFound(VerificationError):
@@ -51,10 +58,13 @@ class MerkleLog:
         if not nodes:
             return []
         keys = [node_key(n.level, n.index) for n in nodes]
-        marks = self.sql.in_list(len(keys))
-        rows = self.sql.rows(
-            f"SELECT node_id, hash FROM hoso_nodes WHERE node_id IN ({marks})", keys
-        )
+        params: list[Any]
+        if self.sql.dialect == "postgresql":  # one statement text for any count: prepared once
+            query, params = _NODES_ANY, [keys]
+        else:
+            marks = self.sql.in_list(len(keys))
+            query, params = f"SELECT node_id, hash FROM hoso_nodes WHERE node_id IN ({marks})", keys
+        rows = self.sql.rows(query, params)
         found = {int(r["node_id"]): Hash(bytes(r["hash"])) for r in rows}
         missing = [n for n, k in zip(nodes, keys, strict=True) if k not in found]
         if missing:
@@ -92,7 +102,7 @@ class MerkleLog:
 
     # --- integration --------------------------------------------------------
 
-    def integrate(self, *, page: int = 1000, limit: int | None = None) -> int:
+    def integrate(self, *, page: int = DEFAULT_PAGE, limit: int | None = None) -> int:
         """Integrate committed events as leaves; return how many were added."""
         added = 0
         size = self.size()
@@ -129,12 +139,8 @@ class MerkleLog:
                 )
             )
         with self.sql.transaction() as curs:
-            curs.executemany("INSERT INTO hoso_nodes (node_id, hash) VALUES (%s, %s)", nodes)
-            curs.executemany(
-                "INSERT INTO hoso_leaves (leaf_index, notification_id, event_hash, stream, n)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                leaves,
-            )
+            curs.insert_many("hoso_nodes", _NODE_COLUMNS, _NODE_TYPES, nodes)
+            curs.insert_many("hoso_leaves", _LEAF_COLUMNS, _LEAF_TYPES, leaves)
             self.backend.tracking._insert_tracking(  # the library's in-transaction hook
                 curs.raw, Tracking(application_name=TRACKING_NAME, notification_id=notes[-1].id)
             )

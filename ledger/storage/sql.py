@@ -51,6 +51,14 @@ class Cursor(Protocol):
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> Any: ...
 
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None: ...
+
     def fetchall(self) -> list[Any]: ...
 
 
@@ -75,6 +83,12 @@ class Sql:
             yield _Adapted(self, curs)
 
     def rows(self, query: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        """One read statement. PostgreSQL runs it on an autocommit connection (its own
+        implicit transaction: one round trip instead of BEGIN, SELECT, ROLLBACK)."""
+        if self.dialect == "postgresql":
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(query, tuple(params))
+                return [_mapping(r) for r in curs.fetchall()]
         with self.datastore.transaction(commit=False) as curs:
             _Adapted(self, curs).execute(query, params)
             return [_mapping(r) for r in curs.fetchall()]
@@ -95,6 +109,27 @@ class _Adapted:
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self.raw.executemany(self._sql.q(query), rows)
+
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert ``rows`` into ``table``: binary ``COPY`` on PostgreSQL (``types`` are the
+        columns' PostgreSQL types), ``executemany`` on SQLite. Same rows, same constraints."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self._sql.dialect == "postgresql":
+            with self.raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(list(types))
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["?"] * len(columns))
+        self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
     def fetchall(self) -> list[Any]:
         return [_mapping(r) for r in self.raw.fetchall()]

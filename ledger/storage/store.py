@@ -13,17 +13,47 @@ custodial signer), and the store checks, in order, for each record of a batch:
    revoked, and one of them is the actor's (registry events: authority keys);
 5. insertion through eventsourcing's recorder in one transaction, where the
    (stream, n) primary key settles races: exactly one writer wins.
+
+Two in-process caches save the reads before the insert, and neither can change
+an outcome: an append first runs *optimistically* with them, and if anything
+refuses it (a check, the primary key, the recorder's revocation re-check) it
+forgets what it cached about the batch and runs again from the database alone,
+whose answer is the one returned or raised. Nothing is stored by a refused run.
+So the caches only decide when the append succeeds, and then they were right:
+
+* **stream heads** are *hints*, used only when the record links to one
+  (``n = head.n + 1``, ``prev = head hash``). Stored events never change, so if
+  another writer has moved the stream on, position ``n`` is taken and the
+  primary key refuses the insert; if the hint's position is still the head,
+  it is the head.
+* **registered keys**: a key's public key, actor, roles and agency never
+  change and a key id is never registered twice; all a cached entry can miss
+  is a revocation, and the recorder re-reads the batch's keys' revocations
+  inside the locked insert transaction. Unknown keys are never cached; registry
+  events always read the database.
+
+Both assume stored events and registry rows are never deleted while the process
+runs (restoring a backup under a running ledger needs a restart).
+
+Large batches verify their signatures on worker threads (libsodium releases the
+GIL); the checks then run in the order above on the results, so the first
+failing check is still the one reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from nacl.bindings import crypto_sign_open
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import HosoError, VerificationError
 from ledger.core.event import SignedEvent, parse_record, verify_link
 from ledger.core.hashing import event_signature_message
 from ledger.core.registry import (
@@ -32,8 +62,22 @@ from ledger.core.registry import (
     KeyRevocation,
     registry_change,
 )
-from ledger.core.signing import KeyId, PublicKey, verify_signature
+from ledger.core.signing import (
+    PUBLIC_KEY_SIZE,
+    SIGNATURE_SIZE,
+    KeyId,
+    PublicKey,
+    verify_signature,
+)
 from ledger.storage.database import Backend
+from ledger.storage.sql import EVENTS_TABLE
+
+Verification = tuple[PublicKey, bytes, bytes]
+"""(public key, message, signature): a signature check, a pure function of these."""
+
+PARALLEL_VERIFY_MIN = 32
+"""Batches with at least this many signatures verify them on worker threads
+(libsodium releases the GIL); smaller ones verify inline."""
 
 
 class StreamConflict(VerificationError):
@@ -88,21 +132,72 @@ class KeyRecord:
     revoked: bool
 
 
+class _StaleHint(Exception):
+    """The insert met a taken position after cached heads were used: re-run uncached."""
+
+
+@dataclass
+class _Checked:
+    """What the signature checks hand to the insert."""
+
+    statements: list[tuple[str, list[Any]]]
+    key_ids: list[bytes]
+    registry_keys: set[bytes] = field(default_factory=set)
+
+
 class EventStore:
-    """Checked, race-safe appends and stream reads."""
+    """Checked, race-safe appends and stream reads.
+
+    ``cache_size`` bounds the in-process caches of stream heads and registered
+    keys (0 turns them off; see the module docstring for why they are safe).
+    """
 
     def __init__(
-        self, backend: Backend, *, origin: str, authorities: Mapping[KeyId, PublicKey]
+        self,
+        backend: Backend,
+        *,
+        origin: str,
+        authorities: Mapping[KeyId, PublicKey],
+        cache_size: int = 10_000,
     ) -> None:
         self.backend = backend
         self.origin = origin
         self.authorities = dict(authorities)
+        self.cache_size = cache_size
+        self._lock = threading.Lock()
+        self._head_hints: OrderedDict[str, SignedEvent] = OrderedDict()
+        self._key_cache: dict[KeyId, KeyRecord] = {}
 
     # --- reads ------------------------------------------------------------
 
     def head(self, stream: str) -> SignedEvent | None:
         rows = self.backend.recorder.select_events(stream, desc=True, limit=1)
         return parse_record(rows[0].state) if rows else None
+
+    def heads(self, streams: Sequence[str]) -> dict[str, SignedEvent | None]:
+        """The heads of several streams: one query per 1,000 streams."""
+        sql = self.backend.sql
+        latest = (
+            f"(SELECT e.state FROM {EVENTS_TABLE} e WHERE e.originator_id = s.stream"
+            " ORDER BY e.originator_version DESC LIMIT 1)"
+        )
+        found: dict[str, Any] = {}
+        for start in range(0, len(streams), 1000):
+            chunk = list(streams[start : start + 1000])
+            if sql.dialect == "postgresql":
+                query = f"SELECT s.stream, {latest} AS state FROM unnest(%s::text[]) AS s(stream)"
+                rows = sql.rows(query, [chunk])
+            else:
+                values = ", ".join(["(%s)"] * len(chunk))
+                query = (
+                    f"WITH s(stream) AS (VALUES {values}) SELECT s.stream, {latest} AS state FROM s"
+                )
+                rows = sql.rows(query, chunk)
+            found.update((r["stream"], r["state"]) for r in rows)
+        return {
+            stream: None if found[stream] is None else parse_record(bytes(found[stream]))
+            for stream in streams
+        }
 
     def read_stream(self, stream: str) -> list[SignedEvent]:
         return [parse_record(r.state) for r in self.backend.recorder.select_events(stream)]
@@ -136,7 +231,20 @@ class EventStore:
     def append(self, records: Sequence[bytes]) -> list[Appended]:
         """Check and append a batch of records in one transaction."""
         events = [parse_record(r, where=f"record {i}") for i, r in enumerate(records)]
-        heads: dict[str, SignedEvent | None] = {}
+        verified: dict[Verification, bool] = {}  # shared by a retry: results don't go stale
+        if self.cache_size > 0:
+            try:
+                return self._append(events, cached=True, verified=verified)
+            except (_StaleHint, HosoError):
+                # Refused with cached heads or keys: they may be stale, so the
+                # database decides. Nothing was stored.
+                self._forget(events)
+        return self._append(events, cached=False, verified=verified)
+
+    def _append(
+        self, events: Sequence[SignedEvent], *, cached: bool, verified: dict[Verification, bool]
+    ) -> list[Appended]:
+        heads = self._batch_heads(events, cached=cached)
         results: list[Appended] = []
         fresh: list[SignedEvent] = []
         for event in events:
@@ -148,7 +256,7 @@ class EventStore:
                 fresh.append(event)
         if not fresh:
             return results
-        statements, key_ids = self._check_signatures(fresh)
+        checked = self._check_signatures(fresh, cached=cached, verified=verified)
         stored = [
             StoredEvent(
                 originator_id=e.body.stream,
@@ -160,11 +268,76 @@ class EventStore:
         ]
         try:
             self.backend.recorder.insert_events(
-                stored, hoso_statements=statements, hoso_key_ids=key_ids
+                stored, hoso_statements=checked.statements, hoso_key_ids=checked.key_ids
             )
         except IntegrityError as err:
+            if cached:
+                raise _StaleHint from err
             raise self._conflict_after_race(fresh) from err
+        self._remember(fresh, checked.registry_keys)
         return results
+
+    # --- caches -------------------------------------------------------------
+
+    def _batch_heads(
+        self, events: Sequence[SignedEvent], *, cached: bool
+    ) -> dict[str, SignedEvent | None]:
+        """Each stream's head before the batch: a cached hint where the stream's first
+        record links to it, else read from the database (one query for all)."""
+        first: dict[str, SignedEvent] = {}
+        for event in events:
+            first.setdefault(event.body.stream, event)
+        heads: dict[str, SignedEvent | None] = {}
+        if cached:
+            with self._lock:
+                for stream, event in first.items():
+                    hint = self._head_hints.get(stream)
+                    if (
+                        hint is not None
+                        and event.body.n == hint.body.n + 1
+                        and event.body.prev == hint.event_hash
+                    ):
+                        heads[stream] = hint
+                        self._head_hints.move_to_end(stream)
+        heads.update(self.heads([s for s in first if s not in heads]))
+        return heads
+
+    def _known_keys(self, key_ids: Sequence[bytes], *, cached: bool) -> dict[KeyId, KeyRecord]:
+        """Registered keys among ``key_ids``."""
+        if not cached:
+            return self.keys(key_ids)
+        with self._lock:
+            known = {KeyId(k): self._key_cache[KeyId(k)] for k in key_ids if k in self._key_cache}
+        missing = [k for k in key_ids if k not in known]
+        if missing:
+            loaded = self.keys(missing)
+            known.update(loaded)
+            with self._lock:
+                if len(self._key_cache) + len(loaded) > self.cache_size:
+                    self._key_cache.clear()
+                self._key_cache.update(loaded)
+        return known
+
+    def _remember(self, events: Sequence[SignedEvent], registry_keys: Iterable[bytes]) -> None:
+        if self.cache_size <= 0:
+            return
+        with self._lock:
+            for event in events:
+                self._head_hints[event.body.stream] = event
+                self._head_hints.move_to_end(event.body.stream)
+            while len(self._head_hints) > self.cache_size:
+                self._head_hints.popitem(last=False)
+            for key in registry_keys:
+                self._key_cache.pop(KeyId(key), None)
+
+    def _forget(self, events: Sequence[SignedEvent]) -> None:
+        with self._lock:
+            for event in events:
+                self._head_hints.pop(event.body.stream, None)
+                for sig in event.signatures:
+                    self._key_cache.pop(sig.key_id, None)
+
+    # --- checks -------------------------------------------------------------
 
     def _continue_stream(self, event: SignedEvent, heads: dict[str, SignedEvent | None]) -> bool:
         body = event.body
@@ -193,17 +366,32 @@ class EventStore:
         return False
 
     def _check_signatures(
-        self, events: Sequence[SignedEvent]
-    ) -> tuple[list[tuple[str, list[Any]]], list[bytes]]:
+        self,
+        events: Sequence[SignedEvent],
+        *,
+        cached: bool,
+        verified: dict[Verification, bool],
+    ) -> _Checked:
         wanted = sorted({s.key_id for e in events for s in e.signatures})
-        known = self.keys(wanted)
-        statements: list[tuple[str, list[Any]]] = []
+        registry = any(e.body.stream == REGISTRY_STREAM for e in events)
+        known = self._known_keys(wanted, cached=cached and not registry)
+        messages = [event_signature_message(e.event_hash) for e in events]
+        todo = [
+            item
+            for event, message in zip(events, messages, strict=True)
+            if event.body.stream != REGISTRY_STREAM
+            for sig in event.signatures
+            if (record := known.get(sig.key_id)) is not None and not record.revoked
+            if (item := (record.public_key, message, sig.signature)) not in verified
+        ]
+        verified.update(zip(todo, _verify_many(todo), strict=True))
+        checked = _Checked(statements=[], key_ids=[])
         used: set[bytes] = set()
-        for event in events:
-            message = event_signature_message(event.event_hash)
+        for event, message in zip(events, messages, strict=True):
             if event.body.stream == REGISTRY_STREAM:
                 self._check_authority(event, message)
-                statements.append(self._apply_registry(event, known))
+                checked.statements.append(self._apply_registry(event, known))
+                checked.registry_keys.add(registry_change(event).key_id)
                 continue
             actor_signed = False
             for index, sig in enumerate(event.signatures):
@@ -217,7 +405,9 @@ class EventStore:
                     )
                 if record.revoked:
                     raise KeyRevoked("signature by a revoked key", where=where, found=sig.key_id)
-                verify_signature(record.public_key, message, sig.signature, where=where)
+                if not verified.get((record.public_key, message, sig.signature), False):
+                    # not verified yet (a key this batch registers), or failed: raise in order
+                    verify_signature(record.public_key, message, sig.signature, where=where)
                 actor_signed = actor_signed or record.actor == event.body.actor
                 used.add(sig.key_id)
             if not actor_signed:
@@ -227,7 +417,8 @@ class EventStore:
                     expected=event.body.actor,
                     found=sorted({known[s.key_id].actor for s in event.signatures}),
                 )
-        return statements, sorted(used)
+        checked.key_ids = sorted(used)
+        return checked
 
     def _check_authority(self, event: SignedEvent, message: bytes) -> None:
         for index, sig in enumerate(event.signatures):
@@ -303,3 +494,46 @@ class EventStore:
             head_n=first.body.n - 1,
             head_hash=None,
         )
+
+
+_verifier: ThreadPoolExecutor | None = None
+_verifier_lock = threading.Lock()
+
+
+_WORKERS = min(os.cpu_count() or 1, 4)
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _verifier  # noqa: PLW0603 (one pool per process, made on first use)
+    with _verifier_lock:
+        if _verifier is None:
+            _verifier = ThreadPoolExecutor(_WORKERS, thread_name_prefix="hoso-verify")
+        return _verifier
+
+
+def _verify_many(items: Sequence[Verification]) -> list[bool]:
+    """Whether each (public key, message, signature) verifies, in order; large
+    batches are split over worker threads, one chunk per CPU."""
+    if len(items) < PARALLEL_VERIFY_MIN or _WORKERS < 2:
+        return _verify_chunk(items)
+    step = -(-len(items) // _WORKERS)
+    chunks = [items[i : i + step] for i in range(0, len(items), step)]
+    return [ok for chunk in _pool().map(_verify_chunk, chunks) for ok in chunk]
+
+
+def _verify_chunk(items: Sequence[Verification]) -> list[bool]:
+    """Libsodium's verification as ``verify_signature`` does it (``VerifyKey.verify`` is
+    ``crypto_sign_open(signature + message, key)``), without its per-call Python
+    objects, so that worker threads hold the GIL as little as possible."""
+    out: list[bool] = []
+    for public_key, message, signature in items:
+        if len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
+            out.append(False)
+            continue
+        try:
+            crypto_sign_open(signature + message, public_key)
+        except Exception:  # the caller re-verifies to raise the exact error in order
+            out.append(False)
+        else:
+            out.append(True)
+    return out
