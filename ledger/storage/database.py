@@ -8,12 +8,15 @@ function takes no table lock and interleaves notification ids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fcntl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
@@ -128,10 +131,45 @@ def open_backend(url: str, *, pool_size: int = 5) -> Backend:
         recorder = HosoPostgresRecorder(pg_store, events_table_name=EVENTS_TABLE)
         tracking = PostgresTrackingRecorder(pg_store, tracking_table_name=TRACKING_TABLE)
         sql = Sql(dialect="postgresql", datastore=pg_store)
-    recorder.create_table()
-    tracking.create_table()
-    sql.create_tables()
+    with _schema_lock(parsed):
+        recorder.create_table()
+        tracking.create_table()
+        sql.create_tables()
     return Backend(url=parsed, recorder=recorder, tracking=tracking, sql=sql)
+
+
+SCHEMA_LOCK_ID = 0x686F736F  # "hoso": the advisory lock that serialises schema creation
+
+
+@contextmanager
+def _schema_lock(url: DatabaseUrl) -> Iterator[None]:
+    """Serialise table creation across processes: the library's is check-then-create,
+    and concurrent opens of one database otherwise collide (pg_type unique violations,
+    "tuple concurrently updated", SQLite's tracking migration row)."""
+    if url.kind == "sqlite":
+        if url.path == ":memory:":
+            yield
+            return
+        with Path(url.path + ".schema-lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with psycopg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.user,
+        password=url.password,
+        dbname=url.dbname,
+        autocommit=True,
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK_ID])
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK_ID])
 
 
 class KeyRevokedConcurrently(VerificationError):
@@ -173,6 +211,12 @@ class HosoSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Write first: the library's BEGIN is deferred, and a transaction that reads
+        # first can't wait for the write lock in WAL mode (if another process commits
+        # in between, SQLite answers SQLITE_BUSY at once, ignoring the timeout). After
+        # the insert this transaction holds the write lock, so the reads below see
+        # every committed revocation.
+        returning = super()._insert_events(c, stored_events, **kwargs)
         key_ids: Sequence[bytes] = kwargs.get("hoso_key_ids", ())
         if key_ids:
             c.execute(_REVOKED.format(", ".join(["?"] * len(key_ids))), list(key_ids))
@@ -184,4 +228,4 @@ class HosoSQLiteRecorder(SQLiteApplicationRecorder):
                 )
         for statement, params in kwargs.get("hoso_statements", ()):
             c.execute(statement.replace("%s", "?"), params)
-        return super()._insert_events(c, stored_events, **kwargs)
+        return returning

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from ledger.storage.database import Backend, open_backend
 
@@ -54,3 +57,28 @@ def backend(backend_url: str) -> Iterator[Backend]:
     opened = open_backend(backend_url)
     yield opened
     opened.close()
+
+
+def private_postgres_url(dbname: str) -> str:
+    """A clean database ``dbname`` on the test server, created if missing.
+
+    Tests that run subprocesses or many examples use their own database so they
+    can't collide with other suites resetting ``test`` at the same time. Like
+    :func:`reset_postgres`, a server that can't be reached FAILS the test.
+    """
+    parts = urlsplit(PG_URL)
+    url = urlunsplit(parts._replace(path=f"/{dbname}"))
+    try:
+        conn = psycopg.connect(PG_URL, autocommit=True)
+    except psycopg.OperationalError as err:
+        if os.environ.get("HOSO_SKIP_POSTGRES") == "1":
+            pytest.skip("PostgreSQL skipped: HOSO_SKIP_POSTGRES=1")
+        pytest.fail(f"PostgreSQL is required at {PG_URL} (set HOSO_SKIP_POSTGRES=1 to skip): {err}")
+    with conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
+        if exists is None:
+            # (another run may have created it a moment ago)
+            with suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateDatabase):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    reset_postgres(url)
+    return url
