@@ -11,7 +11,8 @@ custodial signer), and the store checks, in order, for each record of a batch:
 4. ``key.unregistered`` / ``key.revoked`` / ``signature.invalid`` /
    ``signature.actor`` — every signature is valid, by a key registered and not
    revoked, and one of them is the actor's (registry events: authority keys);
-5. insertion through eventsourcing's recorder in one transaction, where the
+5. the domain policy, if one is set (the dossier lifecycle: ``domain.*``);
+6. insertion through eventsourcing's recorder in one transaction, where the
    (stream, n) primary key settles races: exactly one writer wins.
 
 Two in-process caches save the reads before the insert, and neither can change
@@ -48,7 +49,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from nacl.bindings import crypto_sign_open
@@ -143,6 +144,16 @@ class _Checked:
     statements: list[tuple[str, list[Any]]]
     key_ids: list[bytes]
     registry_keys: set[bytes] = field(default_factory=set)
+    keys: Mapping[KeyId, KeyRecord] = field(default_factory=dict)
+
+
+class AppendPolicy(Protocol):
+    """A domain check run on every batch after its signatures verified (e.g. the
+    dossier lifecycle); it raises a typed error to refuse the whole batch."""
+
+    def __call__(
+        self, store: EventStore, events: Sequence[SignedEvent], keys: Mapping[KeyId, KeyRecord]
+    ) -> None: ...
 
 
 class EventStore:
@@ -159,8 +170,10 @@ class EventStore:
         origin: str,
         authorities: Mapping[KeyId, PublicKey],
         cache_size: int = 10_000,
+        policy: AppendPolicy | None = None,
     ) -> None:
         self.backend = backend
+        self.policy = policy
         self.origin = origin
         self.authorities = dict(authorities)
         self.cache_size = cache_size
@@ -257,6 +270,8 @@ class EventStore:
         if not fresh:
             return results
         checked = self._check_signatures(fresh, cached=cached, verified=verified)
+        if self.policy is not None:
+            self.policy(self, fresh, checked.keys)
         stored = [
             StoredEvent(
                 originator_id=e.body.stream,
@@ -385,7 +400,7 @@ class EventStore:
             if (item := (record.public_key, message, sig.signature)) not in verified
         ]
         verified.update(zip(todo, _verify_many(todo), strict=True))
-        checked = _Checked(statements=[], key_ids=[])
+        checked = _Checked(statements=[], key_ids=[], keys=known)
         used: set[bytes] = set()
         for event, message in zip(events, messages, strict=True):
             if event.body.stream == REGISTRY_STREAM:
