@@ -1,0 +1,200 @@
+"""The dossier service: commands in, signed events out, through the checked store.
+
+The I/O edge of the domain: it reads a dossier's history (with what the key
+registry says about each signature's key), folds it with the pure state
+machine, turns a command into an event on the current head, signs it with the
+acting officials' keys, and appends it — where the store runs the very same
+lifecycle checks again for every record, client-signed or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from ledger.core.errors import VerificationError
+from ledger.core.event import EventBody, SignedEvent, sign_event
+from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.signing import KeyId, Signer
+from ledger.domain import commands as cmd
+from ledger.domain.calendar import WorkingCalendar
+from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
+from ledger.domain.procedures import Catalogue, compute_due, extend_for_pause
+from ledger.domain.rules import Recorded
+from ledger.storage.store import Appended, EventStore, KeyRecord
+
+
+class DossierUnknown(VerificationError):
+    """No dossier has this code."""
+
+    check = "dossier.unknown"
+
+
+def signer_infos(event: SignedEvent, keys: Mapping[KeyId, KeyRecord]) -> tuple[SignerInfo, ...]:
+    """What the registry says about each signature's key (unknown keys are left out)."""
+    return tuple(
+        SignerInfo(record.actor, record.roles, record.agency)
+        for sig in event.signatures
+        if (record := keys.get(sig.key_id)) is not None
+    )
+
+
+def fold(history: Sequence[Recorded], book: ProcedureBook) -> DossierState | None:
+    state: DossierState | None = None
+    for item in history:
+        state = (
+            start(item.body, item.signers)
+            if state is None
+            else evolve(state, item.body, item.signers, book)
+        )
+    return state
+
+
+class DossierService:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        catalogue: Catalogue,
+        calendar: WorkingCalendar,
+        signer_for: Callable[[str], Signer],
+        clock_us: Callable[[], int],
+    ) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.calendar = calendar
+        self.signer_for = signer_for
+        self.clock_us = clock_us
+
+    # --- reads --------------------------------------------------------------
+
+    def history(self, code: str) -> list[Recorded]:
+        events = self.store.read_stream(code)
+        keys = self.store.keys(sorted({s.key_id for e in events for s in e.signatures}))
+        return [Recorded(e.body, signer_infos(e, keys)) for e in events]
+
+    def state(self, code: str) -> DossierState | None:
+        return fold(self.history(code), self.catalogue)
+
+    # --- writes ------------------------------------------------------------------
+
+    def execute(
+        self,
+        code: str,
+        draft: cmd.Draft,
+        *,
+        actor: str,
+        keys: Sequence[str],
+        time_us: int | None = None,
+    ) -> Appended:
+        """Sign ``draft`` on the dossier's head with the named keys and append it."""
+        head = self.store.head(code)
+        body = EventBody(
+            origin=self.store.origin,
+            stream=code,
+            n=1 if head is None else head.body.n + 1,
+            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
+            type=draft.type,
+            actor=actor,
+            time_us=self.clock_us() if time_us is None else time_us,
+            payload=draft.payload,
+        )
+        event = sign_event(body, [self.signer_for(name) for name in keys])
+        return self.store.append([event.record])[0]
+
+    def receive(
+        self,
+        code: str,
+        *,
+        actor: str,
+        keys: Sequence[str],
+        receipt_hash: bytes,
+        received_us: int | None = None,
+        verification: bool = False,
+    ) -> Appended:
+        """Form 01: fix the due date from the procedure's rule and the calendar, then receive."""
+        state = self._existing(code)
+        received = self.clock_us() if received_us is None else received_us
+        procedure = self.catalogue.get(state.procedure)
+        due = compute_due(
+            received_us=received,
+            procedure=procedure,
+            calendar=self.calendar,
+            verification=verification,
+        )
+        draft = cmd.receive_dossier(
+            state,
+            received_us=due.received_us,
+            clock_start_us=due.clock_start_us,
+            due_us=due.due_us,
+            rule_version=due.rule_version,
+            calendar_version=due.calendar_version,
+            receipt_hash=receipt_hash,
+            required=procedure.component_codes,
+        )
+        return self.execute(code, draft, actor=actor, keys=keys, time_us=received)
+
+    def receive_supplement(
+        self,
+        code: str,
+        *,
+        actor: str,
+        keys: Sequence[str],
+        items: list[str],
+        now_us: int | None = None,
+    ) -> Appended:
+        """The supplement arrived: the due date moves by the paused working time."""
+        state = self._existing(code)
+        now = self.clock_us() if now_us is None else now_us
+        if state.due_us is None or state.paused_since_us is None:
+            due = state.due_us or now
+        else:
+            due = extend_for_pause(
+                due_us=state.due_us,
+                paused_us=state.paused_since_us,
+                resumed_us=now,
+                calendar=self.calendar,
+            )
+        draft = cmd.receive_supplement(state, items=items, due_us=due)
+        return self.execute(code, draft, actor=actor, keys=keys, time_us=now)
+
+    def _existing(self, code: str) -> DossierState:
+        state = self.state(code)
+        if state is None:
+            raise DossierUnknown("no dossier with this code", where=code, found=code)
+        return state
+
+
+class DossierPolicy:
+    """The store's domain check: every record on a dossier stream must be a legal step.
+
+    Called by :meth:`EventStore.append` after the signatures verified, with the
+    registry records of the signing keys. System streams (``system/...``) are
+    not dossiers and pass. Any refusal is a typed ``domain.*`` or
+    ``domain.payload`` error, and nothing of the batch is stored.
+    """
+
+    def __init__(self, book: ProcedureBook) -> None:
+        self.book = book
+
+    def __call__(
+        self, store: EventStore, events: Sequence[SignedEvent], keys: Mapping[KeyId, KeyRecord]
+    ) -> None:
+        states: dict[str, DossierState | None] = {}
+        for event in events:
+            stream = event.body.stream
+            if stream.startswith("system/"):
+                continue
+            if stream not in states:
+                stored = store.read_stream(stream)
+                ids = sorted({s.key_id for e in stored for s in e.signatures})
+                known = {**store.keys(ids), **keys}
+                states[stream] = fold(
+                    [Recorded(e.body, signer_infos(e, known)) for e in stored], self.book
+                )
+            before = states[stream]
+            signers = signer_infos(event, keys)
+            states[stream] = (
+                start(event.body, signers)
+                if before is None
+                else evolve(before, event.body, signers, self.book)
+            )
