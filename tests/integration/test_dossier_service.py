@@ -52,10 +52,9 @@ def service(backend: Backend) -> DossierService:
         authorities={authority.key_id: authority.public_key},
         policy=DossierPolicy(catalogue),
     )
-    prev, n = GENESIS_PREV, 0
+    prev = GENESIS_PREV
     records = []
-    for name, (actor, roles, agency) in ACTORS.items():
-        n += 1
+    for n, (name, (actor, roles, agency)) in enumerate(ACTORS.items(), start=1):
         body = EventBody(
             origin=ORIGIN,
             stream=REGISTRY_STREAM,
