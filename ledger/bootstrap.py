@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
 from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.signing import KeyId, PublicKey, key_id
+from ledger.domain.calendar import WorkingCalendar, load_calendar
+from ledger.domain.procedures import Catalogue, load_catalogue
+from ledger.dossiers import DossierPolicy, DossierService
 from ledger.keystore import Keystore
 from ledger.settings import Settings
 from ledger.storage.checkpoints import Checkpoints
@@ -40,6 +43,9 @@ class Ledger:
     custodian: Custodian | None
     keystore: Keystore | None
     clock_us: Callable[[], int]
+    catalogue: Catalogue
+    calendar: WorkingCalendar
+    dossiers: DossierService | None
 
     def close(self) -> None:
         self.backend.close()
@@ -62,8 +68,15 @@ def bootstrap(
     clock_us: Callable[[], int] = wall_clock_us,
 ) -> Ledger:
     """Open the database and wire the ledger. Without a keystore it is read/verify-only."""
+    catalogue = load_catalogue(settings.catalogue_path)
+    calendar = load_calendar(settings.calendar_path)
     backend = open_backend(settings.database_url, pool_size=settings.pool_size)
-    store = EventStore(backend, origin=settings.origin, authorities=authorities(settings))
+    store = EventStore(
+        backend,
+        origin=settings.origin,
+        authorities=authorities(settings),
+        policy=DossierPolicy(catalogue),
+    )
     log = MerkleLog(backend)
     log_signer = None
     if keystore is not None and settings.log_key_name in keystore:
@@ -80,4 +93,15 @@ def bootstrap(
         else Custodian(store, keystore.signer, clock_us=clock_us),
         keystore=keystore,
         clock_us=clock_us,
+        catalogue=catalogue,
+        calendar=calendar,
+        dossiers=None
+        if keystore is None
+        else DossierService(
+            store,
+            catalogue=catalogue,
+            calendar=calendar,
+            signer_for=keystore.signer,
+            clock_us=clock_us,
+        ),
     )

@@ -199,14 +199,16 @@ def act(
     event_type: str = typer.Option(..., "--type", help="Event type, e.g. DossierReceived"),
     actor: str = typer.Option(..., help="Acting official's actor id"),
     key: list[str] = typer.Option(..., help="Keystore key name(s) to sign with"),
-    payload: str = typer.Option("{}", help="Payload as a JSON object (no floats)"),
+    payload: str = typer.Option(
+        "{}", help='Payload as a JSON object (no floats; bytes as {"$hex": "..."})'
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Sign an event with keys held in the keystore (custodial signing) and append it."""
     try:
-        data = json.loads(payload)
-    except json.JSONDecodeError as err:
-        fail(f"--payload is not JSON: {err}", 2)
+        data = json.loads(payload, object_hook=_hex_bytes)
+    except (json.JSONDecodeError, ValueError) as err:
+        fail(f"--payload is not valid: {err}", 2)
     if not isinstance(data, dict):
         fail("--payload must be a JSON object", 2)
     with opened(db, keystore=True) as ledger:
@@ -321,6 +323,13 @@ def proof_consistency(
         typer.echo(
             json.dumps({"size1": old, "size2": size2, "proof": [_b64(h) for h in proof]}, indent=2)
         )
+
+
+def _hex_bytes(obj: dict[str, Any]) -> Any:
+    """JSON has no bytes: ``{"$hex": "00ff"}`` stands for the bytes 00 ff."""
+    if set(obj) == {"$hex"}:
+        return bytes.fromhex(obj["$hex"])
+    return obj
 
 
 def _latest_size(ledger: Ledger) -> int:

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="vkeys (C2SP, type 0x04) of witnesses whose cosignatures the ledger accepts",
     )
+    catalogue_path: Path | None = Field(
+        None, description="Procedure catalogue JSON replacing the shipped one (docs/domain-time.md)"
+    )
+    calendar_path: Path | None = Field(
+        None, description="Working calendar JSON replacing or extending the shipped one"
+    )
     checkpoint_interval_s: float = Field(60.0, gt=0, description="Periodic checkpoint interval")
     pool_size: int = Field(5, ge=2, description="Connections (PostgreSQL followers need 2)")
 

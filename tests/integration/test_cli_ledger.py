@@ -49,6 +49,18 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
     assert authority is not None
     monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
 
+    run("keys", "add", "portal")
+    run(
+        "keys",
+        "register",
+        "portal",
+        "--actor",
+        "portal:dvc",
+        "--role",
+        "portal",
+        "--agency",
+        "NATIONAL",
+    )
     run("keys", "add", "officer1")
     run(
         "keys",
@@ -63,39 +75,79 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
     )
     assert "officer:1  reception  H26.50.01  valid" in run("keys", "list")
     stream = "000.00.10.H26-260101-0001"
-    for kind in ("DossierReceived", "DossierAssigned"):
-        run(
-            "act",
-            "--stream",
-            stream,
-            "--type",
-            kind,
-            "--actor",
-            "officer:1",
-            "--key",
-            "officer1",
-            "--payload",
-            '{"procedure": "1.001193"}',
-        )
+    submitted = {
+        "procedure": "1.001193",
+        "agency": "H26.50.01",
+        "channel": "online",
+        "applicant_kind": 1,
+        "applicant": {"$hex": "ab" * 32},
+    }
+    run(
+        "act",
+        "--stream",
+        stream,
+        "--type",
+        "DossierSubmitted",
+        "--actor",
+        "portal:dvc",
+        "--key",
+        "portal",
+        "--payload",
+        json.dumps(submitted),
+    )
+    digitized = {
+        "component": "TO_KHAI_KHAI_SINH",
+        "source": "scanned",
+        "document_hash": {"$hex": "cd" * 32},
+    }
+    run(
+        "act",
+        "--stream",
+        stream,
+        "--type",
+        "InputDigitized",
+        "--actor",
+        "officer:1",
+        "--key",
+        "officer1",
+        "--payload",
+        json.dumps(digitized),
+    )
     note = run("checkpoint", "sign")
     checkpoint, _ = open_checkpoint(
         note.encode(), origin=env["HOSO_ORIGIN"], log_keys=[parse_ed25519_vkey(log_vkey.group(1))]
     )
-    assert checkpoint.size == 3  # one registry event, two dossier events
+    assert checkpoint.size == 4  # two registry events, two dossier events
     assert run("checkpoint", "show") == note
 
     backend = open_backend(env["HOSO_DATABASE_URL"])
     records = [n.state for n in backend.recorder.select_notifications(start=1, limit=100)]
     backend.close()
-    proof = json.loads(run("proof", "inclusion", "--index", "2"))
+    proof = json.loads(run("proof", "inclusion", "--index", "3"))
     merkle.verify_inclusion(
-        index=2,
-        size=3,
-        leaf_hash=leaf_hash(records[2]),
+        index=3,
+        size=4,
+        leaf_hash=leaf_hash(records[3]),
         proof=[base64.b64decode(p) for p in proof["proof"]],
         root=checkpoint.root,
     )
 
+    illegal = CliRunner().invoke(
+        app,
+        [
+            "act",
+            "--stream",
+            stream,
+            "--type",
+            "ResultIssued",
+            "--actor",
+            "officer:1",
+            "--key",
+            "officer1",
+        ],
+    )
+    assert illegal.exit_code == 2  # the lifecycle's payload schema refuses it first
+    assert "[domain.payload]" in illegal.stderr
     run("keys", "revoke", "officer1", "--reason", "device lost")
     refused = CliRunner().invoke(
         app, ["act", "--stream", stream, "--type", "X", "--actor", "officer:1", "--key", "officer1"]
@@ -155,6 +207,24 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
     stored = backend.recorder.select_notifications(start=1, limit=100)
     backend.close()
     assert [n.originator_id for n in stored] == ["system/keys"]
+    bytes_payload = CliRunner().invoke(
+        app,
+        [
+            "act",
+            "--stream",
+            "S",
+            "--type",
+            "X",
+            "--actor",
+            "officer:1",
+            "--key",
+            "officer1",
+            "--payload",
+            '{"h": {"$hex": "zz"}}',
+        ],
+    )
+    assert bytes_payload.exit_code == 2
+    assert "--payload is not valid" in bytes_payload.stderr
 
 
 def test_follow_integrates_and_checkpoints_periodically(

@@ -95,6 +95,6 @@ def test_readme_operator_session_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     proof = json.loads(done.stdout[done.stdout.index("{") :])
-    assert proof["leaf_index"] == 1
-    assert proof["tree_size"] == 2
+    assert proof["leaf_index"] == 3  # two key registrations, then the dossier's two events
+    assert proof["tree_size"] == 4
     assert "a long passphrase" not in done.stdout + done.stderr
