@@ -32,17 +32,19 @@ def _root(
 
 @app.command()
 def demo(
-    events: int = typer.Option(60, min=2, max=1_000_000, help="How many dossier events to sign."),
+    rounds: int = typer.Option(
+        1, min=1, max=1000, help="How many weeks of the nine-dossier scenario to run."
+    ),
     db: str = typer.Option(
         "sqlite:///hoso-data/demo.sqlite",
         help="Database URL: the SQLite file is started afresh; a PostgreSQL one must be empty.",
     ),
 ) -> None:
-    """Sign, store, integrate and checkpoint dossier events, then verify them from the bytes."""
+    """Run Hanoi dossiers through the ledger, checkpoint, verify from the bytes, audit."""
     from ledger.demo import DemoError, run_demo  # noqa: PLC0415 (late: keeps `hoso --version` fast)
 
     try:
-        code = run_demo(events=events, db=db)
+        code = run_demo(rounds=rounds, db=db)
     except DemoError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(3) from err

@@ -1,13 +1,15 @@
 """``hoso demo``: the ledger end to end on a real database (SQLite by default).
 
-An authority registers officers', a leader's and an agency seal's keys; the
-officers sign dossier events that chain per dossier; the store checks and
-appends them; the integrator turns every stored record into a Merkle leaf;
-the ledger signs C2SP checkpoints and a witness cosigns after checking
+An authority registers the officials' keys; officials of three Hanoi agencies
+take nine dossiers through realistic lifecycles (ledger.demo_scenarios), each
+event signed by the acting official and checked by the store against the
+dossier lifecycle; the integrator turns every stored record into a Merkle
+leaf; the ledger signs C2SP checkpoints and a witness cosigns after checking
 consistency. Then an inspector-style pass re-verifies everything from the raw
-stored bytes with the pure core alone, and shows that one flipped bit is
-caught. The demo's keys are generated for the run and never written anywhere;
-no personal data appears in any event.
+stored bytes with the pure core alone, the post-audit rules report the
+planted violations, and one flipped bit is shown to be caught. The demo's keys
+are generated for the run and never written anywhere; no personal data
+appears in any event.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from rich.table import Table
 
 from ledger.core import merkle
 from ledger.core.checkpoint import Cosigner, open_checkpoint, verify_cosignatures
-from ledger.core.encoding import Value
 from ledger.core.errors import HosoError
 from ledger.core.event import (
     EventBody,
@@ -42,6 +43,23 @@ from ledger.core.registry import (
     registry_change,
 )
 from ledger.core.signing import KeyId, PublicKey, Signer
+from ledger.demo_scenarios import (
+    MINUTE,
+    POLICE,
+    SCENARIOS,
+    WARD,
+    Office,
+    Official,
+    Scenario,
+    cast,
+    generate_keys,
+    monday_morning,
+)
+from ledger.domain.calendar import load_calendar, vn_datetime
+from ledger.domain.dossier import DossierState
+from ledger.domain.procedures import due_for_rule, load_catalogue
+from ledger.domain.rules import AuditContext, Finding, audit_dossier
+from ledger.dossiers import DossierPolicy, DossierService
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.database import Backend, open_backend, parse_database_url
 from ledger.storage.merkle_log import MerkleLog
@@ -50,17 +68,6 @@ from ledger.storage.store import EventStore
 ORIGIN = "demo.hoso.example/hanoi"
 DEFAULT_DB = "sqlite:///hoso-data/demo.sqlite"
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
-AGENCY = "H26.50.01"
-
-# (event type, signing role, needs the agency seal as well)
-LIFECYCLE = (
-    ("DossierSubmitted", "portal", False),
-    ("DossierReceived", "reception", False),
-    ("DossierAssigned", "reception", False),
-    ("DossierResolved", "handler", False),
-    ("ResultIssued", "leader", True),
-    ("ResultDelivered", "reception", False),
-)
 
 
 class DemoError(Exception):
@@ -69,103 +76,51 @@ class DemoError(Exception):
 
 @dataclass(frozen=True)
 class DemoKeys:
-    """The demo's actors. Seeds come from the OS here, at the edge, never from the core."""
+    """The demo's keys. Seeds come from the OS here, at the edge, never from the core."""
 
     authority: Signer
     log: Ed25519NoteSigner
     witness: Cosigner
-    actors: dict[str, Signer]
-    seal: Signer
+    people: dict[str, Signer]
 
     @classmethod
-    def generate(cls) -> DemoKeys:
-        def fresh() -> Signer:
-            return Signer(os.urandom(32))
-
+    def generate(cls, people: dict[str, Official]) -> DemoKeys:
         return cls(
-            authority=fresh(),
-            log=Ed25519NoteSigner(ORIGIN, fresh()),
-            witness=Cosigner("witness.demo.hoso.example/so-tttt", fresh()),
-            actors={role: fresh() for role in ("portal", "reception", "handler", "leader")},
-            seal=fresh(),
+            authority=Signer(os.urandom(32)),
+            log=Ed25519NoteSigner(ORIGIN, Signer(os.urandom(32))),
+            witness=Cosigner("witness.demo.hoso.example/so-tttt", Signer(os.urandom(32))),
+            people=generate_keys(people),
         )
 
     def authorities(self) -> dict[KeyId, PublicKey]:
         return {self.authority.key_id: self.authority.public_key}
 
 
-def registry_events(keys: DemoKeys) -> list[SignedEvent]:
-    """Authority-signed registrations of every demo key."""
-    entries: list[tuple[Signer, str, set[str]]] = [
-        (signer, f"demo:{role}", {role}) for role, signer in keys.actors.items()
-    ]
-    entries.append((keys.seal, f"agency:{AGENCY}", {"agency_seal"}))
+def registry_events(keys: DemoKeys, people: dict[str, Official]) -> list[SignedEvent]:
+    """Authority-signed registrations of every official's key."""
     out: list[SignedEvent] = []
     prev = GENESIS_PREV
-    for n, (signer, actor, roles) in enumerate(entries, start=1):
-        payload = key_registered(signer.public_key, actor=actor, roles=roles, agency=AGENCY)
-        body = _body(
-            REGISTRY_STREAM,
-            n,
-            prev,
-            kind=KEY_REGISTERED,
+    for n, (name, official) in enumerate(sorted(people.items()), start=1):
+        payload = key_registered(
+            keys.people[name].public_key,
+            actor=official.actor,
+            roles=set(official.roles),
+            agency=official.agency,
+        )
+        body = EventBody(
+            origin=ORIGIN,
+            stream=REGISTRY_STREAM,
+            n=n,
+            prev=prev,
+            type=KEY_REGISTERED,
             actor="authority:demo",
             time_us=START_US,
             payload=payload,
         )
         event = sign_event(body, [keys.authority])
         out.append(event)
-        prev = event.event_hash
+        prev = EventHash(event.event_hash)
     return out
-
-
-def dossier_events(keys: DemoKeys, *, count: int) -> list[SignedEvent]:
-    """``count`` events over as many dossiers as needed, interleaved as a real log is."""
-    heads: dict[str, SignedEvent] = {}
-    out: list[SignedEvent] = []
-    dossiers = max(1, (count + len(LIFECYCLE) - 1) // len(LIFECYCLE))
-    for i in range(count):
-        stream = f"000.00.10.H26-260101-{i % dossiers + 1:04d}"
-        before = heads.get(stream)
-        n = 1 if before is None else before.body.n + 1
-        kind, role, sealed = LIFECYCLE[(n - 1) % len(LIFECYCLE)]
-        prev = GENESIS_PREV if before is None else EventHash(before.event_hash)
-        payload: dict[str, Value] = {"procedure": "1.001193", "agency": AGENCY}
-        body = _body(
-            stream,
-            n,
-            prev,
-            kind=kind,
-            actor=f"demo:{role}",
-            time_us=START_US + i * 60_000_000,
-            payload=payload,
-        )
-        signers = [keys.actors[role], keys.seal] if sealed else [keys.actors[role]]
-        heads[stream] = sign_event(body, signers)
-        out.append(heads[stream])
-    return out
-
-
-def _body(
-    stream: str,
-    n: int,
-    prev: EventHash,
-    *,
-    kind: str,
-    actor: str,
-    time_us: int,
-    payload: dict[str, Value],
-) -> EventBody:
-    return EventBody(
-        origin=ORIGIN,
-        stream=stream,
-        n=n,
-        prev=prev,
-        type=kind,
-        actor=actor,
-        time_us=time_us,
-        payload=payload,
-    )
 
 
 def verify_from_bytes(
@@ -212,7 +167,7 @@ def prepare_database(url: str) -> None:
             Path(parsed.path + suffix).unlink(missing_ok=True)
 
 
-def run_demo(*, events: int, db: str = DEFAULT_DB, console: Console | None = None) -> int:
+def run_demo(*, rounds: int, db: str = DEFAULT_DB, console: Console | None = None) -> int:
     """Run the demo; return the process exit code (0 when every check passed)."""
     out = console or Console()
     prepare_database(db)
@@ -220,48 +175,59 @@ def run_demo(*, events: int, db: str = DEFAULT_DB, console: Console | None = Non
     try:
         if backend.recorder.max_notification_id():
             raise DemoError(f"{parse_database_url(db)} already holds a ledger; use an empty one")
-        return _run(out, backend_url=db, backend=backend, events=events)
+        return _run(out, backend_url=db, backend=backend, rounds=rounds)
     finally:
         backend.close()
 
 
-def _run(out: Console, *, backend_url: str, backend: Backend, events: int) -> int:
-    keys = DemoKeys.generate()
-    store = EventStore(backend, origin=ORIGIN, authorities=keys.authorities())
+def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> int:
+    people = cast()
+    keys = DemoKeys.generate(people)
+    catalogue, calendar = load_catalogue(), load_calendar()
+    store = EventStore(
+        backend, origin=ORIGIN, authorities=keys.authorities(), policy=DossierPolicy(catalogue)
+    )
     log = MerkleLog(backend)
     checkpoints = Checkpoints(log, signer=keys.log, witnesses=[keys.witness.verifier])
-    out.rule("[bold]hoso demo[/]: signed events, a stored Merkle log, witnessed checkpoints")
+    service = DossierService(
+        store,
+        catalogue=catalogue,
+        calendar=calendar,
+        signer_for=keys.people.__getitem__,
+        clock_us=lambda: START_US,
+    )
+    out.rule("[bold]hoso demo[/]: Hanoi dossiers on a signed, verifiable ledger")
     out.print(f"database: {escape(str(parse_database_url(backend_url)))}")
-
-    registrations = registry_events(keys)
+    registrations = registry_events(keys, people)
     store.append([e.record for e in registrations])
-    out.print(f"key registry: {len(registrations)} keys registered by the authority")
+    out.print(f"key registry: {len(registrations)} officials' keys registered by the authority")
 
-    signed = dossier_events(keys, count=events)
-    half = len(signed) // 2
-    for start in range(0, half, 100):
-        store.append([e.record for e in signed[start : min(start + 100, half)]])
+    office = Office(service, people)
+    stories: list[tuple[str, str]] = []
+    for week in range(rounds):
+        start_us = monday_morning(week)
+        for number, scenario in enumerate(SCENARIOS, start=1):
+            code = f"{_agency_of(scenario)}-{_yymmdd(start_us)}-{week * 100 + number:04d}"
+            stories.append((code, scenario(office, code, start_us + number * 17 * MINUTE)))
+            if week == 0 and number == len(SCENARIOS) // 2:
+                log.integrate()
+                first = checkpoints.sign(now_us=START_US)
+    _print_dossiers(out, service, stories[: len(SCENARIOS)])
+
     log.integrate()
-    first = open_checkpoint(
-        checkpoints.sign(now_us=START_US).serialise(), origin=ORIGIN, log_keys=[keys.log.verifier]
-    )[0]
-    checkpoints.add_cosignature(size=first.size, signature=keys.witness.cosign(first, timestamp=1))
-    for start in range(half, len(signed), 100):
-        store.append([e.record for e in signed[start : start + 100]])
-    integrated = log.integrate()
     note = checkpoints.sign(now_us=START_US + 1)
     latest = open_checkpoint(note.serialise(), origin=ORIGIN, log_keys=[keys.log.verifier])[0]
-    # The ledger accepts the cosignature only after checking consistency first.size → latest.size.
+    earlier = open_checkpoint(first.serialise(), origin=ORIGIN, log_keys=[keys.log.verifier])[0]
+    checkpoints.add_cosignature(
+        size=earlier.size, signature=keys.witness.cosign(earlier, timestamp=1)
+    )
+    # The ledger accepts this cosignature only after checking consistency earlier → latest.
     cosigned = checkpoints.add_cosignature(
         size=latest.size, signature=keys.witness.cosign(latest, timestamp=2)
     )
     out.print(
-        f"appended {len(signed)} dossier events; integrated {first.size} + {integrated} leaves"
-    )
-    _print_events(out, signed)
-    out.print(
         f"\n[bold]Signed checkpoint[/] (C2SP tlog-checkpoint), cosigned by the witness after a "
-        f"consistency proof {first.size}→{latest.size}:"
+        f"consistency proof {earlier.size}→{latest.size}:"
     )
     note_bytes = cosigned.serialise()
     out.print(note_bytes.decode(), markup=False, highlight=False, soft_wrap=True)
@@ -273,13 +239,15 @@ def _run(out: Console, *, backend_url: str, backend: Backend, events: int) -> in
         out.print(f"[red]verification failed[/]: {escape(str(err))}")
         return 1
     out.print(
-        f"[green]✓ verified from the stored bytes[/]: {size} records — signatures against the "
-        f"key registry at each log position, {len({e.body.stream for e in signed})} dossier "
-        f"chain(s), {size} inclusion proofs against the checkpoint root, the log's signature, "
-        f"cosignature by {', '.join(witnesses)}"
+        f"[green]✓ verified from the stored bytes[/]: {size} records — every signature against "
+        f"the key registry at its log position, {len(stories)} dossier chains, {size} inclusion "
+        f"proofs against the checkpoint root, the log's signature, cosignature by "
+        f"{', '.join(witnesses)}"
     )
+    findings = _audit(service, [code for code, _ in stories])
+    _print_findings(out, findings)
     tampered = list(records)
-    target = len(registrations) + half
+    target = len(registrations) + 3
     flipped = bytearray(tampered[target])
     flipped[len(flipped) // 3] ^= 0x01
     tampered[target] = bytes(flipped)
@@ -294,20 +262,79 @@ def _run(out: Console, *, backend_url: str, backend: Backend, events: int) -> in
     return 1
 
 
-def _print_events(out: Console, signed: list[SignedEvent]) -> None:
-    """One dossier's whole chain: each event's prev is the previous event's hash."""
-    stream = signed[0].body.stream
-    table = Table(title=f"dossier {stream}", title_justify="left")
-    for column in ("n", "type", "actor", "signatures", "prev", "event hash"):
-        table.add_column(column, no_wrap=True)
-    for event in (e for e in signed if e.body.stream == stream):
-        body = event.body
+def _agency_of(scenario: Scenario) -> str:
+    police = {
+        "residence_with_supplement",
+        "criminal_record_interagency",
+        "permanent_residence_late",
+        "paper_copy_without_basis",
+    }
+    return POLICE if scenario.__name__ in police else WARD
+
+
+def _yymmdd(t_us: int) -> str:
+    return vn_datetime(t_us).strftime("%y%m%d")
+
+
+def _audit(service: DossierService, codes: list[str]) -> list[Finding]:
+    catalogue, calendar = service.catalogue, service.calendar
+
+    def recompute(state: DossierState) -> int | None:
+        if state.received_us is None or state.rule_version is None:
+            return None
+        return due_for_rule(
+            received_us=state.received_us,
+            rule_version=state.rule_version,
+            catalogue=catalogue,
+            calendar=calendar,
+        ).due_us
+
+    histories = {code: service.history(code) for code in codes}
+    now = max(h[-1].body.time_us for h in histories.values()) + 1
+    ctx = AuditContext(
+        book=catalogue,
+        now_us=now,
+        paper_allowed=catalogue.paper_allowed,
+        exempt_from_fees=catalogue.exempt_from_fees,
+        recompute_due=recompute,
+        working_hours_between=lambda a, b: calendar.working_time_between(a, b) / 3_600_000_000,
+    )
+    return [f for code in codes for f in audit_dossier(histories[code], ctx)]
+
+
+def _print_dossiers(out: Console, service: DossierService, stories: list[tuple[str, str]]) -> None:
+    table = Table("dossier", "procedure", "status", "events", "what happened", title="Dossiers")
+    for code, story in stories:
+        state = service.state(code)
+        assert state is not None  # noqa: S101 (the scenario created it)
+        flags = [
+            f
+            for f, on in (
+                ("rescheduled", state.rescheduled),
+                ("revoked", state.revoked),
+                ("corrected", state.corrected),
+            )
+            if on
+        ]
+        status = f"{state.portal_code} {state.state.label}" + (
+            f" ({', '.join(flags)})" if flags else ""
+        )
+        table.add_row(code, state.procedure, status, str(state.n), story)
+    out.print(table)
+
+
+def _print_findings(out: Console, findings: list[Finding]) -> None:
+    table = Table(
+        "rule",
+        "dossier",
+        "event",
+        "agency",
+        "expected",
+        "found",
+        title=f"Post-audit rules: {len(findings)} finding(s)",
+    )
+    for f in findings:
         table.add_row(
-            str(body.n),
-            body.type,
-            body.actor,
-            str(len(event.signatures)),
-            body.prev.hex()[:8] + "…",
-            event.event_hash.hex()[:8] + "…",
+            f.rule, f.stream, "" if f.n is None else str(f.n), f.agency, f.expected, f.found
         )
     out.print(table)

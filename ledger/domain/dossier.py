@@ -13,14 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 from ledger.core.encoding import Value
 from ledger.core.errors import VerificationError
 from ledger.core.event import EventBody
 from ledger.domain import lifecycle as ev
+from ledger.domain.calendar import VN_TZ
 from ledger.domain.lifecycle import RULES, State
 from ledger.domain.payloads import check_payload
+
+
+def format_time(t_us: int | None) -> str:
+    """A time for people: ISO 8601 in Vietnam time (UTC+07:00), to the minute."""
+    if t_us is None:
+        return "-"
+    moment = datetime.fromtimestamp(t_us / 1_000_000, tz=VN_TZ)
+    return moment.strftime("%Y-%m-%d %H:%M+07:00")
 
 
 class DomainRejected(VerificationError):
@@ -117,8 +127,9 @@ class DossierState:
     components: Mapping[str, Component] = field(default_factory=dict)
     received_us: int | None = None
     clock_start_us: int | None = None
-    due_us: int | None = None
-    original_due_us: int | None = None
+    due_us: int | None = None  # in force now: after pauses, or the apology's new date
+    original_due_us: int | None = None  # fixed at reception
+    legal_due_us: int | None = None  # after supplement pauses, before any apology
     rule_version: str | None = None
     calendar_version: str | None = None
     handler: str | None = None
@@ -327,6 +338,7 @@ def _received(state: DossierState, event: EventBody, book: ProcedureBook) -> Dos
         clock_start_us=_i(p, "clock_start_us"),
         due_us=due,
         original_due_us=due,
+        legal_due_us=due,
         rule_version=_s(p, "rule_version"),
         calendar_version=_s(p, "calendar_version"),
     )
@@ -388,7 +400,8 @@ def _supplement_requested(
 def _supplement_received(
     state: DossierState, event: EventBody, book: ProcedureBook
 ) -> DossierState:
-    return replace(state, paused_since_us=None, due_us=_i(event.payload, "due_us"))
+    due = _i(event.payload, "due_us")
+    return replace(state, paused_since_us=None, due_us=due, legal_due_us=due)
 
 
 def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
@@ -404,8 +417,8 @@ def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> Doss
         raise LifecycleRuleBroken(
             "an apology comes before the due date and sets a later one",
             where=event.position,
-            expected=f"time < {state.due_us} < new date",
-            found=(event.time_us, new_due),
+            expected=f"time < {format_time(state.due_us)} < new date",
+            found=(format_time(event.time_us), format_time(new_due)),
         )
     return replace(state, apologies=state.apologies + 1, due_us=new_due)
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from ledger.core.errors import HosoError
 from ledger.core.event import EventBody
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
+from ledger.domain.dossier import (
+    DossierState,
+    ProcedureBook,
+    SignerInfo,
+    evolve,
+    format_time,
+    start,
+)
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
@@ -113,13 +120,14 @@ def _events(history: Sequence[Recorded], *types: str) -> list[EventBody]:
 def late_without_apology(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
 ) -> list[Finding]:
-    if state is None or state.original_due_us is None:
+    due = state.legal_due_us if state is not None else None
+    if state is None or due is None:
         return []
     results = _events(history, ev.RESULT_ISSUED)
     end = results[0].time_us if results else (None if state.state in ev.TERMINAL else ctx.now_us)
-    if end is None or end <= state.original_due_us:
+    if end is None or end <= due:
         return []
-    apologies = [a for a in _events(history, ev.APOLOGY) if a.time_us < state.original_due_us]
+    apologies = [a for a in _events(history, ev.APOLOGY) if a.time_us < due]
     if apologies:
         return []
     return [
@@ -128,8 +136,8 @@ def late_without_apology(
             state.code,
             results[0].n if results else None,
             "resolved (or still open) after the due date with no apology before it",
-            expected=f"by {state.original_due_us}",
-            found=str(end),
+            expected=f"by {format_time(due)}",
+            found=format_time(end),
             agency=state.agency,
         )
     ]
@@ -155,15 +163,15 @@ def apology_misuse(
             )
         )
     for apology in apologies:
-        if state.original_due_us is not None and apology.time_us >= state.original_due_us:
+        if state.legal_due_us is not None and apology.time_us >= state.legal_due_us:
             out.append(
                 Finding(
                     "rule.apology_misuse",
                     state.code,
                     apology.n,
                     "apology issued on or after the original due date",
-                    expected=f"< {state.original_due_us}",
-                    found=str(apology.time_us),
+                    expected=f"before {format_time(state.legal_due_us)}",
+                    found=format_time(apology.time_us),
                     agency=state.agency,
                 )
             )
@@ -177,8 +185,8 @@ def apology_misuse(
                     state.code,
                     results[0].n,
                     "the new date set by the apology was missed too",
-                    expected=f"by {new_due}",
-                    found=str(results[0].time_us),
+                    expected=f"by {format_time(new_due)}",
+                    found=format_time(results[0].time_us),
                     agency=state.agency,
                 )
             )
@@ -216,8 +224,8 @@ def supplement_misuse(
                     state.code,
                     request.n,
                     "supplement requested after the due date",
-                    expected=f"< {due}",
-                    found=str(request.time_us),
+                    expected=f"before {format_time(due)}",
+                    found=format_time(request.time_us),
                     agency=state.agency,
                 )
             )
@@ -242,8 +250,8 @@ def due_date_recomputed(
             state.code,
             received[0].n if received else None,
             f"due date differs from {state.rule_version} on {state.calendar_version}",
-            expected=str(expected),
-            found=str(state.original_due_us),
+            expected=format_time(expected),
+            found=format_time(state.original_due_us),
             agency=state.agency,
         )
     ]

@@ -139,4 +139,6 @@ class Checkpoints:
                 " VALUES (%s, %s, %s, %s)",
                 [size, witness.name, line, timestamp],
             )
-        return note.with_signatures([signature])
+        stored = self.note_at(size)
+        assert stored is not None  # noqa: S101 (just read above)
+        return stored

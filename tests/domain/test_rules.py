@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import SignerInfo
+from ledger.domain.dossier import SignerInfo, format_time
 from ledger.domain.rules import AuditContext, Finding, audit_dossier
 from tests.domain.builder import (
     AGENCY,
@@ -44,7 +44,7 @@ def test_late_without_apology() -> None:
     h.result(at=h.due() + HOUR).delivered()
     found = findings(h)
     assert [f.rule for f in found] == ["rule.late_without_apology"]
-    assert found[0].expected == f"by {h.due()}"
+    assert found[0].expected == f"by {format_time(h.due())}"
     assert found[0].n == 6
 
 
@@ -90,7 +90,7 @@ def test_due_date_recomputed_independently() -> None:
     bad = replace(CTX, recompute_due=lambda state: (state.original_due_us or 0) - HOUR)
     found = findings(h, bad)
     assert [f.rule for f in found] == ["rule.due_date_mismatch"]
-    assert found[0].found == str(h.due())
+    assert found[0].found == format_time(h.due())
 
 
 def test_handover_late_and_interagency_overrun() -> None:
@@ -221,3 +221,17 @@ def test_segregation_of_duties() -> None:
         medium="electronic",
     )
     assert rules_of(h) == ["rule.segregation_of_duties"]
+
+
+def test_a_supplement_pause_moves_the_legal_due_date() -> None:
+    """Resolved after the reception due date but within the pause-extended one: on time."""
+    h = History().submitted().inputs("TK", "GCS").received(due_in=DAY).assigned()
+    h.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), items=["GCS"], reasons=["mờ"])
+    h.add(ev.SUPPLEMENT_RECEIVED, (RECEPTION,), items=["GCS"], due_us=h.due() + 3 * DAY)
+    h.result(at=h.due() + 2 * DAY).delivered()
+    assert rules_of(h) == []
+    late = History().submitted().inputs("TK", "GCS").received(due_in=DAY).assigned()
+    late.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), items=["GCS"], reasons=["mờ"])
+    late.add(ev.SUPPLEMENT_RECEIVED, (RECEPTION,), items=["GCS"], due_us=late.due() + DAY)
+    late.result(at=late.due() + 2 * DAY).delivered()
+    assert rules_of(late) == ["rule.late_without_apology"]

@@ -33,12 +33,20 @@ def test_version() -> None:
     assert result.stdout.strip() == f"hoso {__version__}"
 
 
-def test_demo_verifies_and_catches_tampering(tmp_path: Path) -> None:
+def test_demo_runs_dossiers_verifies_audits_and_catches_tampering(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    result = CliRunner().invoke(app, ["demo", "--events", "30", "--db", db])
+    result = CliRunner().invoke(app, ["demo", "--db", db], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stdout
-    # 5 key registrations + 30 dossier events, all verified from the stored bytes.
-    assert "✓ verified from the stored bytes: 35 records" in result.stdout
+    assert "✓ verified from the stored bytes" in result.stdout
+    assert "9 dossier chains" in result.stdout
+    # Exactly the planted violations, and nothing on the eight clean lifecycles.
+    assert "Post-audit rules: 3 finding(s)" in result.stdout
+    for rule in (
+        "rule.late_without_apology",
+        "rule.handover_late",
+        "rule.paper_copy_without_basis",
+    ):
+        assert rule in result.stdout
     assert "✓ tamper caught" in result.stdout
     # The failed check is named by its id (rich must not eat "[...]" as markup).
     assert re.search(
@@ -47,7 +55,7 @@ def test_demo_verifies_and_catches_tampering(tmp_path: Path) -> None:
         re.S,
     )
     # The checkpoint it prints is a C2SP note: origin, size, base64 root, blank line, signatures.
-    assert re.search(r"demo\.hoso\.example/hanoi\n35\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
+    assert re.search(r"demo\.hoso\.example/hanoi\n\d+\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
 
 
 def test_formats_doc_encoding_example() -> None:

@@ -272,6 +272,9 @@ def test_checkpoints_and_cosignatures(world: World, backend: Backend) -> None:
     assert latest is not None
     assert latest[0] == cp2
     assert verify_cosignatures(latest[1], [witness.verifier]) == {witness.name: 20}
+    again = checkpoints.add_cosignature(size=cp2.size, signature=witness.cosign(cp2, timestamp=21))
+    assert verify_cosignatures(again, [witness.verifier]) == {witness.name: 21}
+    assert sum(s.name == witness.name for s in again.signatures) == 1  # replaced, not added
     stranger = Cosigner("witness.test/unknown", seed("x"))
     with pytest.raises(WitnessUnknown):
         checkpoints.add_cosignature(size=cp2.size, signature=stranger.cosign(cp2, timestamp=1))
