@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import replace
+from pathlib import Path
 
 from ledger.domain import lifecycle as ev
+from ledger.domain import rules
 from ledger.domain.dossier import SignerInfo, format_time
+from ledger.domain.lifecycle import RULES
+from ledger.domain.payloads import SCHEMAS
 from ledger.domain.rules import AuditContext, Finding, audit_dossier
 from tests.domain.builder import (
     AGENCY,
@@ -235,3 +241,33 @@ def test_a_supplement_pause_moves_the_legal_due_date() -> None:
     late.add(ev.SUPPLEMENT_RECEIVED, (RECEPTION,), items=["GCS"], due_us=late.due() + DAY)
     late.result(at=late.due() + 2 * DAY).delivered()
     assert rules_of(late) == ["rule.late_without_apology"]
+
+
+def test_docs_domain_tables_match_the_code() -> None:
+    """docs/domain.md lists every event with its states, roles and payload, and every rule id."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "domain.md").read_text()
+    for kind, rule in RULES.items():
+        allowed = "first event, or " if kind == ev.FIRST_EVENT else ""
+        allowed += ", ".join(sorted(s.label for s in (rule.allowed_in or ())))
+        row = (
+            " | ".join(
+                [
+                    f"| `{kind}`",
+                    rule.form or "",
+                    allowed,
+                    rule.leads_to.label if rule.leads_to else "—",
+                    " or ".join(sorted(rule.actor_roles)),
+                    " + ".join(rule.cosign_roles) or "—",
+                    ", ".join(
+                        f"`{n}`" + ("" if f.required else "?") for n, f in SCHEMAS[kind].items()
+                    )
+                    or "—",
+                ]
+            )
+            + " |"
+        )
+        assert row in doc, row
+    ids = set(re.findall(r'"(rule\.[a-z_]+)"', inspect.getsource(rules)))
+    assert len(ids) == 17
+    for rule_id in ids:
+        assert f"`{rule_id}`" in doc, rule_id
