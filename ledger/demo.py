@@ -297,6 +297,7 @@ def _audit(service: DossierService, codes: list[str]) -> list[Finding]:
         paper_allowed=catalogue.paper_allowed,
         exempt_from_fees=catalogue.exempt_from_fees,
         recompute_due=recompute,
+        reusable=service.reuse_index().reusable,
         working_hours_between=lambda a, b: calendar.working_time_between(a, b) / 3_600_000_000,
     )
     return [f for code in codes for f in audit_dossier(histories[code], ctx)]

@@ -19,8 +19,14 @@ from ledger.domain import commands as cmd
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
 from ledger.domain.procedures import Catalogue, compute_due, extend_for_pause
+from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import Recorded
 from ledger.storage.store import Appended, EventStore, KeyRecord
+
+_DOSSIER_CODES = (
+    "SELECT DISTINCT originator_id AS code FROM hoso_events"
+    " WHERE originator_id NOT LIKE %s ORDER BY 1"
+)
 
 
 class DossierUnknown(VerificationError):
@@ -74,6 +80,17 @@ class DossierService:
 
     def state(self, code: str) -> DossierState | None:
         return fold(self.history(code), self.catalogue)
+
+    def codes(self) -> list[str]:
+        """Every dossier's code (every stream but the system ones), in order."""
+        rows = self.store.backend.sql.rows(_DOSSIER_CODES, ["system/%"])
+        return [str(r["code"]) for r in rows]
+
+    def reuse_index(self) -> ReuseIndex:
+        """Every applicant's valid results, for reuse by later dossiers (folds every dossier;
+        the projections keep the same index incrementally)."""
+        states = (self.state(code) for code in self.codes())
+        return ReuseIndex.build((s for s in states if s is not None), self.catalogue.reusable_from)
 
     # --- writes ------------------------------------------------------------------
 

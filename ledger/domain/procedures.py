@@ -134,6 +134,9 @@ class Component:
     code: str
     name_vi: str
     name_en: str
+    reusable_from: tuple[str, ...] = ()
+    """Result types of earlier dossiers that can stand in for this component
+    (Directive 08: no paper asked for twice)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.code, str) or not _COMPONENT.fullmatch(self.code):
@@ -142,6 +145,10 @@ class Component:
             )
         _text(self.name_vi, "name_vi")
         _text(self.name_en, "name_en")
+        kinds = self.reusable_from
+        if not isinstance(kinds, list | tuple) or not all(isinstance(k, str) and k for k in kinds):
+            raise MalformedCatalogue("expected a list of result types", where="reusable_from")
+        object.__setattr__(self, "reusable_from", tuple(kinds))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,6 +306,16 @@ class Catalogue:
         roles = found.signatures.get(event_type)
         return None if roles is None else tuple(roles)
 
+    def reusable_from(self, component: str) -> frozenset[str]:
+        """Result types that can stand in for ``component`` in any procedure."""
+        return frozenset(
+            kind
+            for procedure in self.procedures.values()
+            for c in procedure.required_components
+            if c.code == component
+            for kind in c.reusable_from
+        )
+
     def paper_allowed(self, procedure: str) -> bool:
         """True if the law lets the procedure issue a paper result (False if unknown)."""
         found = self.procedures.get(procedure)
@@ -321,6 +338,7 @@ _PROCEDURE_KEYS = frozenset(
 _PROCEDURE_REQUIRED = _PROCEDURE_KEYS - {"verification_time", "signatures", "fee_vnd"}
 _TIME_KEYS = frozenset({"amount", "unit", "start_rule", "cutoff"})
 _COMPONENT_KEYS = frozenset({"code", "name_vi", "name_en"})
+_COMPONENT_OPTIONAL = frozenset({"reusable_from"})
 
 
 def _obj(
@@ -378,7 +396,12 @@ def catalogue_from_data(data: object) -> Catalogue:
             "required_components": tuple(
                 _build(
                     Component,
-                    _obj(c, _COMPONENT_KEYS, _COMPONENT_KEYS, f"{where}.required_components[{j}]"),
+                    _obj(
+                        c,
+                        _COMPONENT_KEYS | _COMPONENT_OPTIONAL,
+                        _COMPONENT_KEYS,
+                        f"{where}.required_components[{j}]",
+                    ),
                     f"{where}.required_components[{j}]",
                 )
                 for j, c in enumerate(components)

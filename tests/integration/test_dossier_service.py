@@ -220,3 +220,14 @@ def test_the_store_refuses_illegal_client_signed_events(service: DossierService)
         with pytest.raises(error):
             service.store.append([record])
     assert len(service.history(CODE)) == before
+
+
+def test_codes_and_reuse_index(service: DossierService) -> None:
+    act(
+        service,
+        cmd.submit_dossier(procedure="1.001193", agency=AGENCY, channel="online", applicant=H),
+        "portal",
+    )
+    assert service.codes() == [CODE]
+    index = service.reuse_index()
+    assert not index.reusable(H, "GIAY_TO_CHO_O_HOP_PHAP")  # no result yet
