@@ -220,7 +220,7 @@ def supplement_misuse(
         if due is not None and request.time_us > due:
             out.append(
                 Finding(
-                    "rule.supplement_repeated",
+                    "rule.supplement_after_due",
                     state.code,
                     request.n,
                     "supplement requested after the due date",

@@ -12,7 +12,7 @@ from ledger.domain import commands as cmd
 from ledger.domain import lifecycle as ev
 from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
 from ledger.domain.lifecycle import OPEN_CASE, RESULT_HELD, TERMINAL, State
-from ledger.domain.rules import Recorded, replay
+from ledger.domain.rules import AuditContext, Recorded, audit_dossier, replay
 from tests.domain.builder import (
     DAY,
     H32,
@@ -337,6 +337,22 @@ class Lifecycle(RuleBasedStateMachine):
         replayed, findings = replay(self.history, BOOK)
         assert [f for f in findings if f.rule == "rule.illegal_event"] == []
         assert replayed == self.state
+
+    @invariant()
+    def rules_report_only_what_a_legal_history_can_contain(self) -> None:
+        ctx = AuditContext(book=BOOK, now_us=self.clock + HOUR)
+        findings = audit_dossier(self.history, ctx)
+        for finding in findings:
+            assert finding.stream == "D"
+            assert finding.rule.startswith("rule.")
+        never = {
+            "rule.illegal_event",
+            "rule.result_not_properly_signed",
+            "rule.inputs_not_digitized",
+            "rule.supplement_repeated",
+            "rule.segregation_of_duties",
+        }
+        assert never.isdisjoint(f.rule for f in findings)
 
     @invariant()
     def state_is_consistent(self) -> None:

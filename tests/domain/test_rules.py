@@ -268,6 +268,12 @@ def test_docs_domain_tables_match_the_code() -> None:
         )
         assert row in doc, row
     ids = set(re.findall(r'"(rule\.[a-z_]+)"', inspect.getsource(rules)))
-    assert len(ids) == 17
+    assert len(ids) == 18
     for rule_id in ids:
         assert f"`{rule_id}`" in doc, rule_id
+
+
+def test_supplement_after_due() -> None:
+    h = History().submitted().inputs("TK", "GCS").received(due_in=DAY).assigned()
+    h.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), at=h.due() + HOUR, items=["GCS"], reasons=["x"])
+    assert "rule.supplement_after_due" in rules_of(h)
