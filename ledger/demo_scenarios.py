@@ -118,6 +118,17 @@ class Office:
             received_us=at,
         )
 
+    def assign(self, code: str, *, department: str, at: int) -> None:
+        """Reception hands the dossier to the agency's handler."""
+        staff = _staff(self.state(code).agency)
+        handler = self.people[f"{staff}.handler"].actor
+        self.do(
+            code,
+            cmd.assign_handler(self.state(code), handler=handler, department=department),
+            f"{staff}.reception",
+            at=at,
+        )
+
     def resolve(
         self,
         code: str,
@@ -168,12 +179,7 @@ Scenario = Callable[[Office, str, int], str]
 def birth_on_time(o: Office, code: str, t: int) -> str:
     o.open(code, "1.001193", WARD, f"{code} parent", at=t)
     o.receive(code, at=t + 30 * MINUTE)
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="ward:chuyenvien-01", department="TP"),
-        "ward.reception",
-        at=t + 40 * MINUTE,
-    )
+    o.assign(code, department="TP", at=t + 40 * MINUTE)
     o.do(
         code, cmd.complete_step(o.state(code), step="thẩm định"), "ward.handler", at=t + 90 * MINUTE
     )
@@ -185,12 +191,7 @@ def birth_on_time(o: Office, code: str, t: int) -> str:
 def residence_with_supplement(o: Office, code: str, t: int) -> str:
     o.open(code, "1.004194", POLICE, f"{code} tenant", at=t)
     o.receive(code, at=t + HOUR)
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="police:chuyenvien-01", department="QLHC"),
-        "police.reception",
-        at=t + 2 * HOUR,
-    )
+    o.assign(code, department="QLHC", at=t + 2 * HOUR)
     o.do(
         code,
         cmd.request_supplement(
@@ -217,12 +218,7 @@ def criminal_record_interagency(o: Office, code: str, t: int) -> str:
     o.open(code, "3.000333", POLICE, f"{code} applicant", at=t)
     o.receive(code, at=t + HOUR)
     due = o.state(code).due_us or t
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="police:chuyenvien-01", department="LLTP"),
-        "police.reception",
-        at=t + 2 * HOUR,
-    )
+    o.assign(code, department="LLTP", at=t + 2 * HOUR)
     o.do(
         code,
         cmd.transfer_to_agency(
@@ -276,12 +272,7 @@ def marriage_refused(o: Office, code: str, t: int) -> str:
 def copy_withdrawn(o: Office, code: str, t: int) -> str:
     o.open(code, "2.000815", WARD, f"{code} requester", at=t)
     o.receive(code, at=t + 20 * MINUTE)
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="ward:chuyenvien-01", department="TP"),
-        "ward.reception",
-        at=t + 30 * MINUTE,
-    )
+    o.assign(code, department="TP", at=t + 30 * MINUTE)
     o.do(
         code,
         cmd.request_withdrawal(o.state(code), reason="Không còn nhu cầu"),
@@ -296,12 +287,7 @@ def permanent_residence_late(o: Office, code: str, t: int) -> str:
     o.open(code, "1.004222", POLICE, f"{code} resident", at=t)
     o.receive(code, at=t + HOUR)
     due = o.state(code).due_us or t
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="police:chuyenvien-01", department="QLHC"),
-        "police.reception",
-        at=t + 3 * DAY,
-    )
+    o.assign(code, department="QLHC", at=t + 3 * DAY)
     o.resolve(code, f"TR-{code[-4:]}", "permanent_residence", at=due + 2 * DAY)
     o.deliver(code, f"TR-{code[-4:]}", at=due + 2 * DAY + HOUR)
     return (
@@ -312,12 +298,7 @@ def permanent_residence_late(o: Office, code: str, t: int) -> str:
 def paper_copy_without_basis(o: Office, code: str, t: int) -> str:
     o.open(code, "1.004194", POLICE, f"{code} tenant", at=t)
     o.receive(code, at=t + HOUR)
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="police:chuyenvien-01", department="QLHC"),
-        "police.reception",
-        at=t + 2 * HOUR,
-    )
+    o.assign(code, department="QLHC", at=t + 2 * HOUR)
     o.resolve(code, f"TT-{code[-4:]}", "temporary_residence", at=t + DAY)
     o.deliver(code, f"TT-{code[-4:]}", at=t + DAY + HOUR)
     o.do(
@@ -334,12 +315,7 @@ def paper_copy_without_basis(o: Office, code: str, t: int) -> str:
 def audited_and_revoked(o: Office, code: str, t: int) -> str:
     o.open(code, "1.001193", WARD, f"{code} parent", at=t)
     o.receive(code, at=t + 30 * MINUTE)
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="ward:chuyenvien-01", department="TP"),
-        "ward.reception",
-        at=t + 40 * MINUTE,
-    )
+    o.assign(code, department="TP", at=t + 40 * MINUTE)
     o.resolve(code, f"KS-{code[-4:]}", "birth_certificate", at=t + 3 * HOUR)
     o.deliver(code, f"KS-{code[-4:]}", at=t + 3 * HOUR + 5 * MINUTE)
     audit = f"HK-{code[-4:]}"
@@ -386,12 +362,7 @@ def audited_and_revoked(o: Office, code: str, t: int) -> str:
 def extract_paid_and_corrected(o: Office, code: str, t: int) -> str:
     o.open(code, "2.000635", WARD, f"{code} requester", at=t)
     o.receive(code, at=t + 15 * MINUTE)
-    o.do(
-        code,
-        cmd.assign_handler(o.state(code), handler="ward:chuyenvien-01", department="TP"),
-        "ward.reception",
-        at=t + 20 * MINUTE,
-    )
+    o.assign(code, department="TP", at=t + 20 * MINUTE)
     o.do(code, cmd.request_fee(o.state(code), amount_vnd=8000), "ward.handler", at=t + 30 * MINUTE)
     o.do(
         code,

@@ -34,6 +34,21 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return values
 
 
+def initialised(monkeypatch: pytest.MonkeyPatch) -> str:
+    """``hoso init``, then trust the authority key it printed, as the README says."""
+    out = run("init")
+    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
+    assert authority is not None
+    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
+    return out
+
+
+def key_for(*, name: str, actor: str, role: str, agency: str) -> None:
+    """A custodial key in the keystore, registered for an actor by the authority."""
+    run("keys", "add", name)
+    run("keys", "register", name, "--actor", actor, "--role", role, "--agency", agency)
+
+
 def run(*args: str) -> str:
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, (args, result.stdout, result.stderr)
@@ -41,38 +56,13 @@ def run(*args: str) -> str:
 
 
 def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    out = run("init")
+    out = initialised(monkeypatch)
     assert PASSPHRASE not in out
     log_vkey = re.search(r"log key \(checkpoints\), vkey: (\S+)", out)
-    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
     assert log_vkey is not None
-    assert authority is not None
-    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
 
-    run("keys", "add", "portal")
-    run(
-        "keys",
-        "register",
-        "portal",
-        "--actor",
-        "portal:dvc",
-        "--role",
-        "portal",
-        "--agency",
-        "NATIONAL",
-    )
-    run("keys", "add", "officer1")
-    run(
-        "keys",
-        "register",
-        "officer1",
-        "--actor",
-        "officer:1",
-        "--role",
-        "reception",
-        "--agency",
-        "H26.50.01",
-    )
+    key_for(name="portal", actor="portal:dvc", role="portal", agency="NATIONAL")
+    key_for(name="officer1", actor="officer:1", role="reception", agency="H26.50.01")
     assert "officer:1  reception  H26.50.01  valid" in run("keys", "list")
     stream = "000.00.10.H26-260101-0001"
     submitted = {
@@ -159,22 +149,8 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
 def test_bad_input_is_a_clear_error_and_stores_nothing(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = run("init")
-    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
-    assert authority is not None
-    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
-    run("keys", "add", "officer1")
-    run(
-        "keys",
-        "register",
-        "officer1",
-        "--actor",
-        "officer:1",
-        "--role",
-        "handler",
-        "--agency",
-        "H26",
-    )
+    out = initialised(monkeypatch)
+    key_for(name="officer1", actor="officer:1", role="handler", agency="H26")
     floats = CliRunner().invoke(
         app,
         [
@@ -230,22 +206,8 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
 def test_follow_integrates_and_checkpoints_periodically(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = run("init")
-    authority = re.search(r"HOSO_AUTHORITY_KEYS='(.*)'", out)
-    assert authority is not None
-    monkeypatch.setenv("HOSO_AUTHORITY_KEYS", authority.group(1))
-    run("keys", "add", "officer1")
-    run(
-        "keys",
-        "register",
-        "officer1",
-        "--actor",
-        "officer:1",
-        "--role",
-        "handler",
-        "--agency",
-        "H26",
-    )
+    out = initialised(monkeypatch)
+    key_for(name="officer1", actor="officer:1", role="handler", agency="H26")
     followed = run(
         "integrate",
         "--follow",
