@@ -149,7 +149,7 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
 def test_bad_input_is_a_clear_error_and_stores_nothing(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = initialised(monkeypatch)
+    initialised(monkeypatch)
     key_for(name="officer1", actor="officer:1", role="handler", agency="H26")
     floats = CliRunner().invoke(
         app,
@@ -206,7 +206,7 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
 def test_follow_integrates_and_checkpoints_periodically(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = initialised(monkeypatch)
+    initialised(monkeypatch)
     key_for(name="officer1", actor="officer:1", role="handler", agency="H26")
     followed = run(
         "integrate",
