@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
 from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
-from ledger.core.signing import KeyId, PublicKey, key_id
+from ledger.core.errors import VerificationError
+from ledger.core.signing import KeyId, PublicKey, Signer, key_id
 from ledger.domain.calendar import WorkingCalendar, load_calendar
 from ledger.domain.procedures import Catalogue, load_catalogue
 from ledger.dossiers import DossierPolicy, DossierService
@@ -45,10 +46,20 @@ class Ledger:
     clock_us: Callable[[], int]
     catalogue: Catalogue
     calendar: WorkingCalendar
-    dossiers: DossierService | None
+    dossiers: DossierService
 
     def close(self) -> None:
         self.backend.close()
+
+
+class KeystoreClosed(VerificationError):
+    """Signing was asked for, but no keystore is open."""
+
+    check = "keystore.closed"
+
+
+def _no_keystore(name: str) -> Signer:
+    raise KeystoreClosed("open the keystore to sign (HOSO_KEYSTORE_PASSPHRASE)", found=name)
 
 
 def authorities(settings: Settings) -> dict[KeyId, PublicKey]:
@@ -95,13 +106,11 @@ def bootstrap(
         clock_us=clock_us,
         catalogue=catalogue,
         calendar=calendar,
-        dossiers=None
-        if keystore is None
-        else DossierService(
+        dossiers=DossierService(
             store,
             catalogue=catalogue,
             calendar=calendar,
-            signer_for=keystore.signer,
+            signer_for=_no_keystore if keystore is None else keystore.signer,
             clock_us=clock_us,
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ledger import __version__
+from ledger.cli_dossier import register as register_dossier_commands
 from ledger.cli_ledger import register as register_ledger_commands
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ def demo(
 
 
 register_ledger_commands(app)
+register_dossier_commands(app)
 
 
 def main() -> None:

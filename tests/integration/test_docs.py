@@ -57,6 +57,30 @@ def test_demo_runs_dossiers_verifies_audits_and_catches_tampering(tmp_path: Path
     # The checkpoint it prints is a C2SP note: origin, size, base64 root, blank line, signatures.
     assert re.search(r"demo\.hoso\.example/hanoi\n\d+\n[A-Za-z0-9+/]{43}=\n\n— ", result.stdout)
 
+    # The same database read back through the inspector-facing commands.
+    audit = CliRunner().invoke(app, ["audit", "--json", "--db", db])
+    assert audit.exit_code == 0, audit.stdout
+    rules = sorted(json.loads(line)["rule"] for line in audit.stdout.splitlines())
+    assert rules == [
+        "rule.handover_late",
+        "rule.late_without_apology",
+        "rule.paper_copy_without_basis",
+    ]
+    code = re.search(r"(000\.60\.02\.H26-\d{6}-0003)", result.stdout)
+    assert code is not None
+    shown = CliRunner().invoke(app, ["dossier", "show", code.group(1), "--json", "--db", db])
+    assert shown.exit_code == 0, shown.stdout
+    dossier = json.loads(shown.stdout)
+    assert (dossier["state"], dossier["portal_code"], dossier["flags"]) == (
+        "delivered",
+        10,
+        ["rescheduled"],
+    )
+    assert dossier["steps"][0]["agency"] == "000.30.01.H26"
+    assert [e["type"] for e in dossier["history"]][-2:] == ["ResultIssued", "ResultDelivered"]
+    missing = CliRunner().invoke(app, ["dossier", "show", "NOPE", "--db", db])
+    assert missing.exit_code == 1
+
 
 def test_formats_doc_encoding_example() -> None:
     doc = (ROOT / "docs" / "formats.md").read_text()

@@ -1,0 +1,186 @@
+"""``hoso dossier show`` and ``hoso audit``: read a dossier's state and history, run the rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledger.bootstrap import Ledger
+from ledger.cli_ledger import DbOption, fail, opened
+from ledger.domain.dossier import DossierState, format_time
+from ledger.domain.procedures import due_for_rule
+from ledger.domain.rules import AuditContext, Finding, audit_dossier
+from ledger.domain.timeliness import timeliness
+
+dossier_app = typer.Typer(help="Dossiers: state, history and timeliness.")
+HOUR_US = 3_600_000_000
+
+
+@dossier_app.command("show")
+def show(
+    code: str = typer.Argument(..., help="Dossier code"),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of tables"),
+    db: str | None = DbOption,
+) -> None:
+    """A dossier's current state, due dates, timeliness and signed history."""
+    with opened(db) as ledger:
+        history = ledger.dossiers.history(code)
+        state = ledger.dossiers.state(code)
+        if state is None:
+            fail(f"no dossier {code}", 1)
+        assert state is not None  # noqa: S101
+        judged = timeliness(state, working_hours_between=_hours(ledger))
+        summary = {
+            "code": state.code,
+            "procedure": state.procedure,
+            "agency": state.agency,
+            "state": state.state.label,
+            "portal_code": state.portal_code,
+            "received": format_time(state.received_us),
+            "due": format_time(state.due_us),
+            "due_after_pauses": format_time(state.legal_due_us),
+            "flags": _flags(state, ledger.clock_us()),
+            "timeliness": judged.dossier,
+            "steps": [
+                {
+                    "agency": s.agency,
+                    "step": s.step,
+                    "used_hours": round(s.used_hours, 1),
+                    "allowance_hours": s.allowance_hours,
+                    "outcome": s.outcome,
+                }
+                for s in judged.steps
+            ],
+            "results": [
+                {
+                    "number": r.number,
+                    "type": r.result_type,
+                    "status": r.status,
+                    "superseded_by": r.superseded_by,
+                    "issued": format_time(r.issued_us),
+                }
+                for r in state.results.values()
+            ],
+        }
+        if as_json:
+            events = [
+                {
+                    "n": h.body.n,
+                    "type": h.body.type,
+                    "actor": h.body.actor,
+                    "time": format_time(h.body.time_us),
+                }
+                for h in history
+            ]
+            typer.echo(json.dumps({**summary, "history": events}, ensure_ascii=False, indent=2))
+            return
+        out = Console()
+        overview = Table(show_header=False, title=f"dossier {code}", title_justify="left")
+        for key, value in summary.items():
+            if key not in ("steps", "results"):
+                overview.add_row(key, str(value))
+        for step in judged.steps:
+            overview.add_row(
+                "inter-agency step",
+                f"{step.step} at {step.agency}: {step.used_hours:.1f} of "
+                f"{step.allowance_hours} working hours, {step.outcome}",
+            )
+        for result in state.results.values():
+            replaced = f" by {result.superseded_by}" if result.superseded_by else ""
+            overview.add_row(
+                "result", f"{result.number} ({result.result_type}): {result.status}{replaced}"
+            )
+        out.print(overview)
+        events_table = Table("n", "type", "actor", "time", "signers")
+        for item in history:
+            signers = ", ".join(
+                sorted({f"{s.actor} ({'/'.join(sorted(s.roles))})" for s in item.signers})
+            )
+            events_table.add_row(
+                str(item.body.n),
+                item.body.type,
+                item.body.actor,
+                format_time(item.body.time_us),
+                signers,
+            )
+        out.print(events_table)
+
+
+def audit(
+    code: list[str] = typer.Argument(None, help="Dossier codes (default: every dossier)"),
+    as_json: bool = typer.Option(False, "--json", help="Findings as JSON lines"),
+    db: str | None = DbOption,
+) -> None:
+    """Run the post-audit rules over dossiers; exit 0 even with findings (they are a report)."""
+    with opened(db) as ledger:
+        codes = code or ledger.dossiers.codes()
+        findings = run_rules(ledger, codes)
+        if as_json:
+            for finding in findings:
+                typer.echo(json.dumps(finding.as_dict(), ensure_ascii=False))
+            return
+        table = Table(
+            "rule",
+            "dossier",
+            "event",
+            "agency",
+            "expected",
+            "found",
+            title=f"{len(findings)} finding(s) over {len(codes)} dossier(s)",
+        )
+        for f in findings:
+            table.add_row(
+                f.rule, f.stream, "" if f.n is None else str(f.n), f.agency, f.expected, f.found
+            )
+        Console().print(table)
+
+
+def run_rules(ledger: Ledger, codes: list[str]) -> list[Finding]:
+    """Every rule over the given dossiers, with the ledger's catalogue and calendar."""
+    catalogue, calendar = ledger.catalogue, ledger.calendar
+
+    def recompute(state: DossierState) -> int | None:
+        if state.received_us is None or state.rule_version is None:
+            return None
+        return due_for_rule(
+            received_us=state.received_us,
+            rule_version=state.rule_version,
+            catalogue=catalogue,
+            calendar=calendar,
+        ).due_us
+
+    ctx = AuditContext(
+        book=catalogue,
+        now_us=ledger.clock_us(),
+        paper_allowed=catalogue.paper_allowed,
+        exempt_from_fees=catalogue.exempt_from_fees,
+        recompute_due=recompute,
+        reusable=ledger.dossiers.reuse_index().reusable,
+        working_hours_between=_hours(ledger),
+    )
+    return [f for c in codes for f in audit_dossier(ledger.dossiers.history(c), ctx)]
+
+
+def _hours(ledger: Ledger) -> Callable[[int, int], float]:
+    calendar = ledger.calendar
+    return lambda a, b: calendar.working_time_between(a, b) / HOUR_US
+
+
+def _flags(state: DossierState, now_us: int) -> list[str]:
+    checks = (
+        ("overdue", state.overdue(now_us)),
+        ("rescheduled", state.rescheduled),
+        ("revoked", state.revoked),
+        ("corrected", state.corrected),
+        ("under audit", state.under_audit),
+    )
+    return [name for name, on in checks if on]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dossier_app, name="dossier")
+    app.command()(audit)
