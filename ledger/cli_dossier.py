@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledger.bootstrap import Ledger
 from ledger.cli_ledger import DbOption, fail, opened
 from ledger.domain.dossier import DossierState, format_time
-from ledger.domain.procedures import due_for_rule
-from ledger.domain.rules import AuditContext, Finding, audit_dossier
 from ledger.domain.timeliness import timeliness
 
 dossier_app = typer.Typer(help="Dossiers: state, history and timeliness.")
-HOUR_US = 3_600_000_000
 
 
 @dossier_app.command("show")
@@ -33,7 +28,7 @@ def show(
         if state is None:
             fail(f"no dossier {code}", 1)
         assert state is not None  # noqa: S101
-        judged = timeliness(state, working_hours_between=_hours(ledger))
+        judged = timeliness(state, working_hours_between=ledger.dossiers.working_hours_between)
         summary = {
             "code": state.code,
             "procedure": state.procedure,
@@ -118,7 +113,7 @@ def audit(
     """Run the post-audit rules over dossiers; exit 0 even with findings (they are a report)."""
     with opened(db) as ledger:
         codes = code or ledger.dossiers.codes()
-        findings = run_rules(ledger, codes)
+        findings = ledger.dossiers.audit(codes, now_us=ledger.clock_us())
         if as_json:
             for finding in findings:
                 typer.echo(json.dumps(finding.as_dict(), ensure_ascii=False))
@@ -137,37 +132,6 @@ def audit(
                 f.rule, f.stream, "" if f.n is None else str(f.n), f.agency, f.expected, f.found
             )
         Console().print(table)
-
-
-def run_rules(ledger: Ledger, codes: list[str]) -> list[Finding]:
-    """Every rule over the given dossiers, with the ledger's catalogue and calendar."""
-    catalogue, calendar = ledger.catalogue, ledger.calendar
-
-    def recompute(state: DossierState) -> int | None:
-        if state.received_us is None or state.rule_version is None:
-            return None
-        return due_for_rule(
-            received_us=state.received_us,
-            rule_version=state.rule_version,
-            catalogue=catalogue,
-            calendar=calendar,
-        ).due_us
-
-    ctx = AuditContext(
-        book=catalogue,
-        now_us=ledger.clock_us(),
-        paper_allowed=catalogue.paper_allowed,
-        exempt_from_fees=catalogue.exempt_from_fees,
-        recompute_due=recompute,
-        reusable=ledger.dossiers.reuse_index().reusable,
-        working_hours_between=_hours(ledger),
-    )
-    return [f for c in codes for f in audit_dossier(ledger.dossiers.history(c), ctx)]
-
-
-def _hours(ledger: Ledger) -> Callable[[int, int], float]:
-    calendar = ledger.calendar
-    return lambda a, b: calendar.working_time_between(a, b) / HOUR_US
 
 
 def _flags(state: DossierState, now_us: int) -> list[str]:

@@ -56,9 +56,8 @@ from ledger.demo_scenarios import (
     monday_morning,
 )
 from ledger.domain.calendar import load_calendar, vn_datetime
-from ledger.domain.dossier import DossierState
-from ledger.domain.procedures import due_for_rule, load_catalogue
-from ledger.domain.rules import AuditContext, Finding, audit_dossier
+from ledger.domain.procedures import load_catalogue
+from ledger.domain.rules import Finding
 from ledger.dossiers import DossierPolicy, DossierService
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.database import Backend, open_backend, parse_database_url
@@ -244,7 +243,9 @@ def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> in
         f"proofs against the checkpoint root, the log's signature, cosignature by "
         f"{', '.join(witnesses)}"
     )
-    findings = _audit(service, [code for code, _ in stories])
+    codes = [code for code, _ in stories]
+    now = max(service.history(c)[-1].body.time_us for c in codes) + 1
+    findings = service.audit(codes, now_us=now)
     _print_findings(out, findings)
     tampered = list(records)
     target = len(registrations) + 3
@@ -274,33 +275,6 @@ def _agency_of(scenario: Scenario) -> str:
 
 def _yymmdd(t_us: int) -> str:
     return vn_datetime(t_us).strftime("%y%m%d")
-
-
-def _audit(service: DossierService, codes: list[str]) -> list[Finding]:
-    catalogue, calendar = service.catalogue, service.calendar
-
-    def recompute(state: DossierState) -> int | None:
-        if state.received_us is None or state.rule_version is None:
-            return None
-        return due_for_rule(
-            received_us=state.received_us,
-            rule_version=state.rule_version,
-            catalogue=catalogue,
-            calendar=calendar,
-        ).due_us
-
-    histories = {code: service.history(code) for code in codes}
-    now = max(h[-1].body.time_us for h in histories.values()) + 1
-    ctx = AuditContext(
-        book=catalogue,
-        now_us=now,
-        paper_allowed=catalogue.paper_allowed,
-        exempt_from_fees=catalogue.exempt_from_fees,
-        recompute_due=recompute,
-        reusable=service.reuse_index().reusable,
-        working_hours_between=lambda a, b: calendar.working_time_between(a, b) / 3_600_000_000,
-    )
-    return [f for code in codes for f in audit_dossier(histories[code], ctx)]
 
 
 def _print_dossiers(out: Console, service: DossierService, stories: list[tuple[str, str]]) -> None:

@@ -18,9 +18,9 @@ from ledger.core.signing import KeyId, Signer
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
-from ledger.domain.procedures import Catalogue, compute_due, extend_for_pause
+from ledger.domain.procedures import Catalogue, compute_due, due_for_rule, extend_for_pause
 from ledger.domain.reuse import ReuseIndex
-from ledger.domain.rules import Recorded
+from ledger.domain.rules import AuditContext, Finding, Recorded, audit_dossier
 from ledger.storage.store import Appended, EventStore, KeyRecord
 
 _DOSSIER_CODES = (
@@ -91,6 +91,37 @@ class DossierService:
         the projections keep the same index incrementally)."""
         states = (self.state(code) for code in self.codes())
         return ReuseIndex.build((s for s in states if s is not None), self.catalogue.reusable_from)
+
+    def working_hours_between(self, a_us: int, b_us: int) -> float:
+        return self.calendar.working_time_between(a_us, b_us) / 3_600_000_000
+
+    def audit_context(self, *, now_us: int) -> AuditContext:
+        """Everything the post-audit rules need, from this ledger's catalogue and calendar."""
+
+        def recompute(state: DossierState) -> int | None:
+            if state.received_us is None or state.rule_version is None:
+                return None
+            return due_for_rule(
+                received_us=state.received_us,
+                rule_version=state.rule_version,
+                catalogue=self.catalogue,
+                calendar=self.calendar,
+            ).due_us
+
+        return AuditContext(
+            book=self.catalogue,
+            now_us=now_us,
+            paper_allowed=self.catalogue.paper_allowed,
+            exempt_from_fees=self.catalogue.exempt_from_fees,
+            recompute_due=recompute,
+            reusable=self.reuse_index().reusable,
+            working_hours_between=self.working_hours_between,
+        )
+
+    def audit(self, codes: Sequence[str], *, now_us: int) -> list[Finding]:
+        """Every post-audit rule over the given dossiers, as of ``now_us``."""
+        ctx = self.audit_context(now_us=now_us)
+        return [f for code in codes for f in audit_dossier(self.history(code), ctx)]
 
     # --- writes ------------------------------------------------------------------
 
