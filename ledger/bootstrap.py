@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
-from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.errors import VerificationError
+from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.signing import KeyId, PublicKey, Signer, key_id
 from ledger.domain.calendar import WorkingCalendar, load_calendar
 from ledger.domain.procedures import Catalogue, load_catalogue
