@@ -9,7 +9,7 @@ from ledger.core.encoding import Value
 from ledger.core.event import EventBody
 from ledger.core.hashing import GENESIS_PREV
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import SignerInfo
+from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
 from ledger.domain.rules import Recorded
 
 HOUR = 3_600_000_000
@@ -145,3 +145,14 @@ class History:
         value = received.payload["due_us"]
         assert isinstance(value, int)
         return value
+
+
+BOOK = FakeBook()
+
+
+def fold(items: list[Recorded]) -> DossierState:
+    """The state a history folds to (raises what ``evolve`` raises)."""
+    state = start(items[0].body, items[0].signers)
+    for item in items[1:]:
+        state = evolve(state, item.body, item.signers, BOOK)
+    return state

@@ -8,7 +8,6 @@ from ledger.core.encoding import Value
 from ledger.core.errors import HosoError
 from ledger.domain import lifecycle as ev
 from ledger.domain.dossier import (
-    DossierState,
     IllegalTransition,
     InputsMissing,
     LifecycleRuleBroken,
@@ -20,8 +19,8 @@ from ledger.domain.dossier import (
 )
 from ledger.domain.lifecycle import State
 from ledger.domain.payloads import MalformedPayload
-from ledger.domain.rules import Recorded
 from tests.domain.builder import (
+    BOOK,
     DAY,
     H32,
     HANDLER,
@@ -34,18 +33,9 @@ from tests.domain.builder import (
     RECEPTION,
     SEAL,
     SYSTEM,
-    FakeBook,
     History,
+    fold,
 )
-
-BOOK = FakeBook()
-
-
-def fold(items: list[Recorded]) -> DossierState:
-    state = start(items[0].body, items[0].signers)
-    for item in items[1:]:
-        state = evolve(state, item.body, item.signers, BOOK)
-    return state
 
 
 def test_happy_path_states_and_portal_codes() -> None:

@@ -5,29 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import DossierState, evolve, start
 from ledger.domain.procedures import load_catalogue
 from ledger.domain.reuse import ReuseIndex
-from ledger.domain.rules import AuditContext, Recorded, audit_dossier
+from ledger.domain.rules import AuditContext, audit_dossier
 from ledger.domain.timeliness import timeliness
 from tests.domain.builder import (
+    BOOK,
     DAY,
     HANDLER,
     HOUR,
     OTHER,
     OTHER_HANDLER,
-    FakeBook,
     History,
+    fold,
 )
-
-BOOK = FakeBook()
-
-
-def fold(items: list[Recorded]) -> DossierState:
-    state = start(items[0].body, items[0].signers)
-    for item in items[1:]:
-        state = evolve(state, item.body, item.signers, BOOK)
-    return state
 
 
 def hours(a: int, b: int) -> float:
