@@ -44,6 +44,22 @@ def decode(data: bytes) -> Value:
     """Decode canonical bytes; raise MalformedEncoding unless they are exactly canonical."""
     if not isinstance(data, bytes):
         raise MalformedEncoding(f"expected bytes, got {type(data).__name__}")
+    # Fast path for the common case, canonical bytes: a plain unpack, one walk that
+    # finds no float, ext value, non-str or unsorted key and no deeper nesting than
+    # allowed, and a re-pack that gives the same bytes (so no duplicate key collapsed
+    # and every header was the shortest). Such bytes pass _decode_checked with this
+    # same value; anything else goes there, which finds and names the fault.
+    try:
+        value = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True, timestamp=0)
+    except Exception:  # whatever it is, _decode_checked raises the typed error for it
+        return _decode_checked(data)
+    if _in_subset(value) and _pack(value) == data:
+        return value  # type: ignore[no-any-return]
+    return _decode_checked(data)
+
+
+def _decode_checked(data: bytes) -> Value:
+    """decode, checking each rule as it goes: the authority on which bytes are canonical."""
     try:
         value = msgpack.unpackb(
             data,
@@ -80,6 +96,38 @@ def decode(data: bytes) -> Value:
 def _pack(value: Value) -> bytes:
     packed: bytes = msgpack.packb(value, use_bin_type=True, strict_types=False)
     return packed
+
+
+_SCALARS = frozenset({str, bytes, int, bool, type(None)})
+
+
+def _in_subset(value: object) -> bool:
+    """Whether a plainly unpacked value is one decode accepts, up to its byte form:
+    no float or ext value, map keys str and ascending (a decoded str has no lone
+    surrogate, so code point order is UTF-8 byte order), at most MAX_DEPTH nested."""
+    kind = type(value)
+    if kind is list or kind is dict:
+        return _items_in_subset(value, 1)  # type: ignore[arg-type]
+    return kind in _SCALARS
+
+
+def _items_in_subset(container: list[Any] | dict[Any, Any], depth: int) -> bool:
+    """_in_subset for the items of a list or map nested ``depth`` deep (1: outermost)."""
+    if type(container) is dict:
+        previous = None
+        for key in container:
+            if type(key) is not str or (previous is not None and key <= previous):
+                return False
+            previous = key
+        container = list(container.values())
+    for item in container:
+        kind = type(item)
+        if kind is list or kind is dict:
+            if depth >= MAX_DEPTH or not _items_in_subset(item, depth + 1):
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
 
 
 def _canonical_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:

@@ -128,30 +128,7 @@ class EventBody:
     @classmethod
     def from_map(cls, raw: Value, *, where: str | None = None) -> EventBody:
         """Build a body from a decoded map; raise MalformedRecord on any shape error."""
-        if not isinstance(raw, dict):
-            raise MalformedRecord("event body is not a map", where=where)
-        if set(raw) != BODY_FIELDS:
-            missing = sorted(BODY_FIELDS - set(raw))
-            extra = sorted(set(raw) - BODY_FIELDS)
-            raise MalformedRecord(
-                f"body fields: missing {missing}, unexpected {extra}", where=where
-            )
-        prev = raw["prev"]
-        if not isinstance(prev, bytes):
-            raise MalformedRecord("prev must be bin", where=where)
-        payload = raw["payload"]
-        if not isinstance(payload, dict):
-            raise MalformedRecord("payload must be a map", where=where)
-        fields: dict[str, Any] = {
-            "version": raw["v"],
-            "origin": raw["origin"],
-            "stream": raw["stream"],
-            "n": raw["n"],
-            "type": raw["type"],
-            "actor": raw["actor"],
-            "time_us": raw["time"],
-        }
-        return cls(prev=EventHash(prev), payload=payload, **fields)
+        return cls(**_body_fields(raw, where))
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +193,7 @@ def parse_record(record: bytes, *, where: str | None = None) -> SignedEvent:
         body_value = encoding.decode(body_bytes)
     except MalformedEncoding as err:
         raise MalformedEncoding(f"event body: {err.detail}", where=where or err.where) from err
-    body = EventBody.from_map(body_value, where=where)
+    fields = _body_fields(body_value, where)
     signatures = []
     for i, item in enumerate(sigs):
         if not isinstance(item, dict) or set(item) != {"kid", "sig"}:
@@ -225,7 +202,37 @@ def parse_record(record: bytes, *, where: str | None = None) -> SignedEvent:
         if not isinstance(kid, bytes) or not isinstance(sig, bytes):
             raise MalformedRecord(f"signature {i}: 'kid' and 'sig' must be bin", where=where)
         signatures.append(EventSignature(KeyId(kid), sig))
-    return SignedEvent(body, tuple(signatures))
+    return _parsed_event(fields, tuple(signatures), body_bytes=body_bytes, record=record)
+
+
+def _parsed_event(
+    fields: dict[str, Any],
+    signatures: tuple[EventSignature, ...],
+    *,
+    body_bytes: bytes,
+    record: bytes,
+) -> SignedEvent:
+    """``SignedEvent(EventBody(**fields), signatures)`` for parse_record, which has just
+    decoded ``record`` and ``body_bytes`` from canonical bytes: the same checks in the
+    same order, but the derived bytes are the decoded ones instead of an encoding of
+    them. They are equal, because decode accepts only ``b`` with
+    ``encode(decode(b)) == b`` and ``fields`` and ``signatures`` are those decoded
+    values, unchanged: a parsed event equals the constructed one, field for field.
+    Only parse_record may call this; elsewhere the bytes are not proven canonical.
+    """
+    body = object.__new__(EventBody)
+    for name, value in fields.items():
+        object.__setattr__(body, name, value)
+    body._validate()
+    object.__setattr__(body, "encoded", body_bytes)
+    event = object.__new__(SignedEvent)
+    object.__setattr__(event, "body", body)
+    object.__setattr__(event, "signatures", signatures)
+    _check_signatures(signatures, body.position)
+    object.__setattr__(event, "body_bytes", body_bytes)
+    object.__setattr__(event, "event_hash", event_hash(body_bytes))
+    object.__setattr__(event, "record", record if type(record) is bytes else bytes(record))
+    return event
 
 
 def verify_event_hash(event: SignedEvent, *, claimed: bytes) -> None:
@@ -307,6 +314,9 @@ def _check_name(name: str, value: object, where: str) -> None:
         raise MalformedRecord(f"{name} {value!r} is not encodable as UTF-8", where=where) from err
     if size > MAX_NAME_BYTES:
         raise MalformedRecord(f"{name} is longer than {MAX_NAME_BYTES} bytes", where=where)
+    # ASCII: printable (0x20-0x7E) and no space is exactly "no space or control character".
+    if value.isascii() and value.isprintable() and " " not in value:
+        return
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise MalformedRecord(
             f"{name} {value!r} contains spaces or control characters", where=where
@@ -331,3 +341,30 @@ def _check_signatures(signatures: tuple[EventSignature, ...], where: str) -> Non
                 f"signature {i}: key ids must be unique and in ascending byte order", where=where
             )
         previous = sig.key_id
+
+
+def _body_fields(raw: Value, where: str | None) -> dict[str, Any]:
+    """The constructor arguments of the body in a decoded map; MalformedRecord on shape errors."""
+    if not isinstance(raw, dict):
+        raise MalformedRecord("event body is not a map", where=where)
+    if set(raw) != BODY_FIELDS:
+        missing = sorted(BODY_FIELDS - set(raw))
+        extra = sorted(set(raw) - BODY_FIELDS)
+        raise MalformedRecord(f"body fields: missing {missing}, unexpected {extra}", where=where)
+    prev = raw["prev"]
+    if not isinstance(prev, bytes):
+        raise MalformedRecord("prev must be bin", where=where)
+    payload = raw["payload"]
+    if not isinstance(payload, dict):
+        raise MalformedRecord("payload must be a map", where=where)
+    return {
+        "origin": raw["origin"],
+        "stream": raw["stream"],
+        "n": raw["n"],
+        "prev": EventHash(prev),
+        "type": raw["type"],
+        "actor": raw["actor"],
+        "time_us": raw["time"],
+        "payload": payload,
+        "version": raw["v"],
+    }
