@@ -17,17 +17,23 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresTrackingRecorder,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier
 
 from ledger.core.errors import MalformedError, VerificationError
-from ledger.storage.sql import EVENTS_TABLE, TRACKING_TABLE, Sql
+from ledger.storage.sql import EVENTS_TABLE, KEY_REVOKED_SQLSTATE, TRACKING_TABLE, Sql
 
 
 class MalformedDatabaseUrl(MalformedError):
@@ -180,11 +186,80 @@ class KeyRevokedConcurrently(VerificationError):
 
 _REVOKED = "SELECT key_id FROM hoso_keys WHERE revoked_n IS NOT NULL AND key_id IN ({})"
 
+_UNREVOKED = (
+    # Both parameters are the key ids. The plain EXISTS answers the common case
+    # (nothing revoked) cheaply; the PL/pgSQL function, a costlier call, runs only
+    # when it says otherwise, to raise the error naming the key. (Either order of
+    # evaluation gives the same: true, or that error.)
+    "SELECT NOT EXISTS (SELECT FROM hoso_keys"
+    " WHERE revoked_n IS NOT NULL AND key_id = ANY(%b::bytea[]))"
+    " OR hoso_unrevoked(%b::bytea[])"
+)
+
 
 class HosoPostgresRecorder(PostgresApplicationRecorder):
     """The library's recorder, plus: after the table lock, re-check the batch's keys
     against revocations committed meanwhile, and write key-registry rows in the
-    same transaction as the registry events."""
+    same transaction as the registry events.
+
+    Its transaction is the library's (table lock, NOTIFY, insert returning the
+    notification ids), sent differently:
+
+    * in two round trips: ``BEGIN`` and every statement in one, ``COMMIT`` in the
+      other once they all succeeded (the library's makes five). An error makes the
+      server skip the statements after it; the transaction is rolled back before
+      the error is raised;
+    * the revocation re-check is a statement that raises on the server
+      (``hoso_unrevoked``), so it needs no answer of its own;
+    * the events go in as four plain arrays rather than the library's
+      composite-type array, which psycopg dumps slowly (and the states in binary,
+      not hex): same rows, same order.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.insert_arrays = (
+            SQL(
+                "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+                " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %b::bytea[])"
+                " RETURNING notification_id"
+            )
+            .format(schema=Identifier(datastore.schema), table=Identifier(events_table_name))
+            .as_string()
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        try:
+            with self.datastore.get_connection() as conn:
+                return self._insert_in_two_round_trips(conn, stored_events, **kwargs)
+        except DatabaseError as err:
+            cause = err.__cause__
+            if getattr(cause, "sqlstate", None) != KEY_REVOKED_SQLSTATE:
+                raise
+            raise KeyRevokedConcurrently(
+                "a signing key was revoked before this append committed",
+                found=bytes.fromhex(cause.diag.message_detail or ""),  # type: ignore[union-attr]
+            ) from err
+
+    def _insert_in_two_round_trips(
+        self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> list[int]:
+        with conn.cursor() as curs:
+            try:
+                with conn.pipeline() as pipeline:
+                    conn.execute("BEGIN")
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    pipeline.sync()  # round trip 1: raises the first error, if any
+                    conn.execute("COMMIT")  # round trip 2, as the pipeline ends
+            except psycopg.Error:
+                conn.rollback()  # the failed transaction (a no-op if COMMIT failed)
+                raise
+            return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -192,17 +267,17 @@ class HosoPostgresRecorder(PostgresApplicationRecorder):
         self._lock_table(curs)
         key_ids: Sequence[bytes] = kwargs.get("hoso_key_ids", ())
         if key_ids:
-            curs.execute(_REVOKED.format(", ".join(["%s"] * len(key_ids))), list(key_ids))
-            revoked = curs.fetchall()
-            if revoked:
-                raise KeyRevokedConcurrently(
-                    "a signing key was revoked before this append committed",
-                    found=bytes(revoked[0]["key_id"]),
-                )
+            curs.execute(_UNREVOKED, [list(key_ids), list(key_ids)], prepare=True)
         for statement, params in kwargs.get("hoso_statements", ()):
             curs.execute(statement, params)
         self._notify_channel(curs)
-        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+        columns = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        curs.execute(self.insert_arrays, columns, prepare=True)
 
 
 class HosoSQLiteRecorder(SQLiteApplicationRecorder):

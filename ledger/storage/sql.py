@@ -36,6 +36,30 @@ SCHEMA = (
     " registered_n BIGINT NOT NULL, revoked_n BIGINT)",
 )
 
+KEY_REVOKED_SQLSTATE = "KR001"
+"""The error ``hoso_unrevoked`` raises: a key was revoked (detail: its id in hex). Its
+class is one the SQL standard leaves to implementations and PostgreSQL doesn't use;
+psycopg reports it as a plain DatabaseError, which nothing retries (eventsourcing
+retries OperationalErrors, psycopg's class for several other unknown codes)."""
+
+POSTGRES_SCHEMA = (
+    # The revocation re-check of an append, run in its transaction after the table
+    # lock: true, or an error naming a revoked key among ``key_ids``, which aborts
+    # the transaction on the server, so nothing of it commits.
+    "CREATE OR REPLACE FUNCTION hoso_unrevoked(key_ids BYTEA[]) RETURNS boolean"
+    " LANGUAGE plpgsql STABLE AS $$"
+    " DECLARE revoked BYTEA;"
+    " BEGIN"
+    "  SELECT key_id INTO revoked FROM hoso_keys"
+    "   WHERE revoked_n IS NOT NULL AND key_id = ANY(key_ids) ORDER BY key_id LIMIT 1;"
+    "  IF FOUND THEN"
+    "   RAISE EXCEPTION 'a signing key was revoked before this append committed'"
+    f"    USING ERRCODE = '{KEY_REVOKED_SQLSTATE}', DETAIL = encode(revoked, 'hex');"
+    "  END IF;"
+    "  RETURN true;"
+    " END $$",
+)
+
 NODE_LEVEL_SHIFT = 48
 
 
@@ -97,6 +121,9 @@ class Sql:
         with self.transaction() as curs:
             for statement in SCHEMA:
                 curs.execute(statement.format(blob=self.blob))
+            if self.dialect == "postgresql":
+                for statement in POSTGRES_SCHEMA:
+                    curs.execute(statement)
 
 
 class _Adapted:

@@ -18,6 +18,7 @@ import random
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ledger.core import merkle
@@ -41,6 +42,7 @@ ACTOR = "officer:crash"
 STREAMS = [f"K-{i}" for i in range(6)]
 BACKLOG = 3000  # events appended before each round, so the integrator's pages are full
 BATCH = 400
+WRITER_BATCH = 4 * BATCH  # its insert holds a write transaction open long enough to be cut
 
 
 def append_backlog(store: EventStore, signer: Signer) -> set[bytes]:
@@ -77,6 +79,19 @@ def kill_mid_batch(url: str, victim: Proc, *, after: str, times: int, rng: rando
     victim.kill9()
 
 
+def settle(url: str, proc: Proc) -> None:
+    """Wait until a killed process's PostgreSQL sessions have ended: whatever it had
+    sent by then (a COMMIT included) has committed or rolled back on the server."""
+    if not url.startswith("postgresql"):
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+        deadline = time.monotonic() + 30
+        while (row := conn.execute(query, [proc.name]).fetchone()) and row[0]:
+            assert time.monotonic() < deadline, f"{proc.name}'s sessions outlived it"
+            time.sleep(0.005)
+
+
 def run_round(url: str, workdir: Path, round_no: int, rng: random.Random) -> tuple[Proc, Proc]:
     """Start an integrator and a writer over the backlog; kill both mid-batch."""
     workdir.mkdir()
@@ -96,7 +111,7 @@ def run_round(url: str, workdir: Path, round_no: int, rng: random.Random) -> tup
                 url,
                 f"--actor={ACTOR}",
                 f"--streams={','.join(STREAMS)}",
-                f"--batch={BATCH}",
+                f"--batch={WRITER_BATCH}",
                 f"--spread={len(STREAMS)}",
                 "--seconds=60",
                 f"--seed={round_no}",
@@ -106,6 +121,8 @@ def run_round(url: str, workdir: Path, round_no: int, rng: random.Random) -> tup
         procs.append(writer)
         kill_mid_batch(url, integrator, after="PAGE", times=rng.randint(1, 2), rng=rng)
         kill_mid_batch(url, writer, after="TRY", times=rng.randint(1, 2), rng=rng)
+        for proc in procs:
+            settle(url, proc)
     finally:
         for proc in procs:
             if proc.alive():
