@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.append [--url postgresql://postgres@127.0.0.1:5432/hoso_bench]
         [--batches 200] [--batch 100] [--streams 1000] [--singles 1000] [--actors 4]
+        [--threads 2]
 
 The database named in ``--url`` is dropped and re-created. Three writers, each
 on its own streams with the same composition:
@@ -16,11 +17,15 @@ on its own streams with the same composition:
 * **hoso, caches off**: the same through ``EventStore(cache_size=0)``.
 
 They run interleaved, round by round in a rotating order, so all see the same
-machine noise. Two modes:
+machine noise. Three modes:
 
 * *batched*: ``--batch`` events per transaction, one on each of that many
   streams; untimed warm-up rounds give every stream its first events, so the
   timed rounds continue existing streams;
+* *batched, concurrent* (``--threads``, default 2; 0 skips it): the same
+  batches from that many client threads per side at once, each on streams of
+  its own, every side at the same concurrency: throughput when one writer's
+  checks can overlap another's insert;
 * *single*: one event per transaction, continuing existing streams; p50/p99
   latency in ms.
 
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 import time
 from collections.abc import Callable
 
@@ -156,48 +162,69 @@ def rounds(
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=DEFAULT_PG_URL)
-    parser.add_argument("--batches", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--streams", type=int, default=1000)
-    parser.add_argument("--singles", type=int, default=1000)
-    parser.add_argument("--actors", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=12, help="untimed rounds first")
-    args = parser.parse_args()
-    if args.batch > args.streams:
-        parser.error("--batch must not exceed --streams (one event per stream per batch)")
+def concurrent_rounds(
+    sides: dict[str, tuple[Side, list[Workload]]],
+    count: int,
+    *,
+    batch: int,
+    per_thread: int,
+) -> dict[str, float]:
+    """``count`` rounds; in each, every side in a rotating order runs its threads at
+    once, each appending ``per_thread`` batches signed beforehand on its own streams.
+    Returns each side's total wall time."""
+    names = list(sides)
+    wall = dict.fromkeys(names, 0.0)
+    errors: list[BaseException] = []
 
-    reset_postgres_database(args.url)
-    ledger = open_ledger(args.url, actors=args.actors)
-    plain = open_plain(args.url)
-    cold = EventStore(
-        ledger.backend, origin=ORIGIN, authorities=ledger.store.authorities, cache_size=0
-    )
-    works = {
-        name: Workload(ledger, streams=args.streams, prefix=prefix)
-        for name, prefix in (("plain", "000.00.10"), ("hoso", "000.00.11"), ("cold", "000.00.12"))
-    }
-    sides = {
-        "plain": (plain_side(plain), works["plain"]),
-        "hoso": (hoso_side(ledger.store), works["hoso"]),
-        "cold": (hoso_side(cold), works["cold"]),
-    }
+    def append_all(run: Side, mine: list[list[SignedEvent]]) -> None:
+        try:
+            for events in mine:
+                run(events)
+        except BaseException as err:  # re-raised below, in the main thread
+            errors.append(err)
 
-    # Batched: --batch streams per transaction. The warm-up rounds give every stream
-    # its first events, so the timed rounds continue existing streams.
+    for r in range(count):
+        for k in range(len(names)):
+            name = names[(r + k) % len(names)]
+            run, works = sides[name]
+            threads = [
+                threading.Thread(
+                    target=append_all,
+                    args=(run, [work.batch(r * per_thread + i, batch) for i in range(per_thread)]),
+                )
+                for work in works
+            ]
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            wall[name] += time.perf_counter() - start
+            if errors:
+                raise errors[0]
+    return wall
+
+
+SIDES = (("plain", "plain eventsourcing"), ("hoso", "hoso"), ("cold", "hoso, caches off"))
+
+
+def measure_batched(
+    sides: dict[str, tuple[Side, Workload]], args: argparse.Namespace
+) -> tuple[dict[str, float], dict[str, float | int]]:
+    """--batch streams per transaction. The warm-up rounds give every stream its first
+    events, so the timed rounds continue existing streams."""
+
     def batch_of(work: Workload, r: int) -> list[SignedEvent]:
         return work.batch(r, args.batch)
 
     rounds(sides, args.warmup, batch_of)
-    hoso_work = works["hoso"]
+    hoso_work = sides["hoso"][1]
     hoso_work.signing_s, hoso_work.signed = 0.0, 0
     batched_s = rounds(sides, args.batches, batch_of)
     sign_eps = hoso_work.signed / hoso_work.signing_s
     events = args.batches * args.batch
     eps = {name: events / sum(times) for name, times in batched_s.items()}
-    batched = {
+    return eps, {
         "hoso_eps": round(eps["hoso"]),
         "plain_eps": round(eps["plain"]),
         "ratio": round(eps["hoso"] / eps["plain"], 3),
@@ -209,7 +236,45 @@ def main() -> None:
         "sign_and_append_eps": round(1 / (1 / eps["hoso"] + 1 / sign_eps)),
     }
 
-    # Single: one event per transaction, continuing existing streams.
+
+def measure_concurrent(
+    ledger: Ledger, sides: dict[str, tuple[Side, Workload]], args: argparse.Namespace
+) -> tuple[dict[str, float], dict[str, float | int]]:
+    """The same batches from --threads client threads per side, each thread on streams
+    of its own (warmed up like the others), about as many events in all."""
+    per_thread = 4
+    thread_sides = {
+        name: (
+            run,
+            [
+                Workload(ledger, streams=args.streams, prefix=f"000.01.{i}{t}")
+                for t in range(args.threads)
+            ],
+        )
+        for i, (name, (run, _)) in enumerate(sides.items())
+    }
+    warm = -(-args.warmup // per_thread)
+    concurrent_rounds(thread_sides, warm, batch=args.batch, per_thread=per_thread)
+    count = max(1, args.batches // (args.threads * per_thread))
+    wall = concurrent_rounds(thread_sides, count, batch=args.batch, per_thread=per_thread)
+    events = count * args.threads * per_thread * args.batch
+    eps = {name: events / seconds for name, seconds in wall.items()}
+    return eps, {
+        "threads": args.threads,
+        "hoso_eps": round(eps["hoso"]),
+        "plain_eps": round(eps["plain"]),
+        "ratio": round(eps["hoso"] / eps["plain"], 3),
+        "hoso_nocache_eps": round(eps["cold"]),
+        "nocache_ratio": round(eps["cold"] / eps["plain"], 3),
+        "events": events,
+    }
+
+
+def measure_single(
+    sides: dict[str, tuple[Side, Workload]], args: argparse.Namespace
+) -> tuple[dict[str, float], dict[str, float], dict[str, float | int]]:
+    """One event per transaction, continuing existing streams."""
+
     def one(work: Workload, r: int) -> list[SignedEvent]:
         return [work.next((r * 7919) % args.streams)]
 
@@ -217,44 +282,84 @@ def main() -> None:
     single_s = rounds(sides, args.singles, one)
     p50 = {name: percentile(times, 0.5) * 1000 for name, times in single_s.items()}
     p99 = {name: percentile(times, 0.99) * 1000 for name, times in single_s.items()}
-    single = {
-        "hoso_p50_ms": round(p50["hoso"], 3),
-        "plain_p50_ms": round(p50["plain"], 3),
-        "ratio": round(p50["hoso"] / p50["plain"], 3),
-        "hoso_nocache_p50_ms": round(p50["cold"], 3),
-        "nocache_ratio": round(p50["cold"] / p50["plain"], 3),
-        "hoso_p99_ms": round(p99["hoso"], 3),
-        "plain_p99_ms": round(p99["plain"], 3),
-        "transactions": args.singles,
+    return (
+        p50,
+        p99,
+        {
+            "hoso_p50_ms": round(p50["hoso"], 3),
+            "plain_p50_ms": round(p50["plain"], 3),
+            "ratio": round(p50["hoso"] / p50["plain"], 3),
+            "hoso_nocache_p50_ms": round(p50["cold"], 3),
+            "nocache_ratio": round(p50["cold"] / p50["plain"], 3),
+            "hoso_p99_ms": round(p99["hoso"], 3),
+            "plain_p99_ms": round(p99["plain"], 3),
+            "transactions": args.singles,
+        },
+    )
+
+
+def print_throughput(title: str, eps: dict[str, float]) -> None:
+    print(title)
+    for name, label in SIDES:
+        print(f"  {label:22} {eps[name]:>9,.0f} ev/s   ratio {eps[name] / eps['plain']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default=DEFAULT_PG_URL)
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--singles", type=int, default=1000)
+    parser.add_argument("--actors", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=12, help="untimed rounds first")
+    parser.add_argument("--threads", type=int, default=2, help="concurrent mode: 0 skips it")
+    args = parser.parse_args()
+    if args.batch > args.streams:
+        parser.error("--batch must not exceed --streams (one event per stream per batch)")
+
+    reset_postgres_database(args.url)
+    ledger = open_ledger(args.url, actors=args.actors)
+    plain = open_plain(args.url)
+    cold = EventStore(
+        ledger.backend, origin=ORIGIN, authorities=ledger.store.authorities, cache_size=0
+    )
+    sides = {
+        name: (run, Workload(ledger, streams=args.streams, prefix=prefix))
+        for name, run, prefix in (
+            ("plain", plain_side(plain), "000.00.10"),
+            ("hoso", hoso_side(ledger.store), "000.00.11"),
+            ("cold", hoso_side(cold), "000.00.12"),
+        )
     }
+    eps, batched = measure_batched(sides, args)
+    ceps, concurrent = measure_concurrent(ledger, sides, args) if args.threads > 0 else ({}, {})
+    p50, p99, single = measure_single(sides, args)
     ledger.close()
     plain.datastore.close()
 
-    print(
-        f"batched, {args.batch} events/tx, {events:,} events per side (target: hoso >= 0.85 x plain"
-        " and >= 10,000 ev/s)"
+    print_throughput(
+        f"batched, {args.batch} events/tx, {batched['events']:,} events per side"
+        " (target: hoso >= 0.85 x plain and >= 10,000 ev/s)",
+        eps,
     )
-    for name, label in (
-        ("plain", "plain eventsourcing"),
-        ("hoso", "hoso"),
-        ("cold", "hoso, caches off"),
-    ):
-        print(f"  {label:22} {eps[name]:>9,.0f} ev/s   ratio {eps[name] / eps['plain']:.2f}")
     print(
-        f"  signing (client cost)  {sign_eps:>9,.0f} ev/s   sign+append on one core "
+        f"  signing (client cost)  {batched['sign_eps']:>9,} ev/s   sign+append on one core "
         f"{batched['sign_and_append_eps']:,} ev/s"
     )
+    if ceps:
+        print_throughput(
+            f"batched, {args.threads} client threads per side at once,"
+            f" {concurrent['events']:,} events per side",
+            ceps,
+        )
     print(f"single, 1 event/tx, {args.singles:,} tx per side (target: hoso p50 <= 1.2 x plain)")
-    for name, label in (
-        ("plain", "plain eventsourcing"),
-        ("hoso", "hoso"),
-        ("cold", "hoso, caches off"),
-    ):
+    for name, label in SIDES:
         print(
             f"  {label:22} p50 {p50[name]:6.3f} ms   p99 {p99[name]:6.3f} ms"
             f"   ratio {p50[name] / p50['plain']:.2f}"
         )
-    print(json.dumps({"batched": batched, "single": single}))
+    print(json.dumps({"batched": batched, "concurrent": concurrent, "single": single}))
 
 
 if __name__ == "__main__":
