@@ -147,6 +147,17 @@ class History:
         return value
 
 
+def result_payload(number: str = "X") -> dict[str, Value]:
+    """A well-formed ResultIssued payload (who signs it is the test's point)."""
+    return {
+        "result_number": number,
+        "result_type": "t",
+        "document_hash": H32,
+        "outcome": "granted",
+        "medium": "electronic",
+    }
+
+
 BOOK = FakeBook()
 
 

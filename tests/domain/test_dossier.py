@@ -35,6 +35,7 @@ from tests.domain.builder import (
     SYSTEM,
     History,
     fold,
+    result_payload,
 )
 
 
@@ -115,28 +116,12 @@ def test_events_after_a_terminal_state_are_illegal(
 
 def test_wrong_role_and_missing_seal() -> None:
     h = History().submitted().inputs("TK", "GCS").received().assigned()
-    h.add(
-        ev.RESULT_ISSUED,
-        (HANDLER,),
-        result_number="X",
-        result_type="t",
-        document_hash=H32,
-        outcome="granted",
-        medium="electronic",
-    )
+    h.record(ev.RESULT_ISSUED, (HANDLER,), result_payload("X"))
     with pytest.raises(WrongRole) as info:
         fold(h.items)
     assert info.value.expected == ["leader"]
     h.items.pop()
-    h.add(
-        ev.RESULT_ISSUED,
-        (LEADER,),
-        result_number="X",
-        result_type="t",
-        document_hash=H32,
-        outcome="granted",
-        medium="electronic",
-    )
+    h.record(ev.RESULT_ISSUED, (LEADER,), result_payload("X"))
     with pytest.raises(WrongRole) as seal:
         fold(h.items)
     assert seal.value.expected == "agency_seal"

@@ -26,6 +26,7 @@ from tests.domain.builder import (
     SYSTEM,
     FakeBook,
     History,
+    result_payload,
 )
 
 CTX = AuditContext(book=FakeBook(), now_us=0)
@@ -141,15 +142,7 @@ def test_paper_copy_and_paper_result() -> None:
 
 def test_result_signature_rule_reads_raw_signers() -> None:
     h = History().submitted().inputs("TK", "GCS").received().assigned()
-    h.add(
-        ev.RESULT_ISSUED,
-        (LEADER,),
-        result_number="X",
-        result_type="t",
-        document_hash=H32,
-        outcome="granted",
-        medium="electronic",
-    )
+    h.record(ev.RESULT_ISSUED, (LEADER,), result_payload("X"))
     found = rules_of(h)
     assert "rule.result_not_properly_signed" in found
     assert "rule.illegal_event" in found
@@ -217,15 +210,7 @@ def test_segregation_of_duties() -> None:
     )
     h.add(ev.ASSIGNED, (solo,), handler="officer:solo", department="TP")
     h.add(ev.STEP, (solo,), step="thẩm định")
-    h.add(
-        ev.RESULT_ISSUED,
-        (solo, SEAL),
-        result_number="KS-1",
-        result_type="t",
-        document_hash=H32,
-        outcome="granted",
-        medium="electronic",
-    )
+    h.record(ev.RESULT_ISSUED, (solo, SEAL), result_payload("KS-1"))
     assert rules_of(h) == ["rule.segregation_of_duties"]
 
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ledger.cli import app
 from ledger.core import merkle
@@ -47,6 +47,26 @@ def key_for(*, name: str, actor: str, role: str, agency: str) -> None:
     """A custodial key in the keystore, registered for an actor by the authority."""
     run("keys", "add", name)
     run("keys", "register", name, "--actor", actor, "--role", role, "--agency", agency)
+
+
+def act_x(payload: str) -> Result:
+    """``hoso act`` of an event of type X on stream S by officer:1 with ``payload``."""
+    return CliRunner().invoke(
+        app,
+        [
+            "act",
+            "--stream",
+            "S",
+            "--type",
+            "X",
+            "--actor",
+            "officer:1",
+            "--key",
+            "officer1",
+            "--payload",
+            payload,
+        ],
+    )
 
 
 def run(*args: str) -> str:
@@ -151,22 +171,7 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
 ) -> None:
     initialised(monkeypatch)
     key_for(name="officer1", actor="officer:1", role="handler", agency="H26")
-    floats = CliRunner().invoke(
-        app,
-        [
-            "act",
-            "--stream",
-            "S",
-            "--type",
-            "X",
-            "--actor",
-            "officer:1",
-            "--key",
-            "officer1",
-            "--payload",
-            '{"a": 1.5}',
-        ],
-    )
+    floats = act_x('{"a": 1.5}')
     assert floats.exit_code == 2
     assert "[encoding.canonical]" in floats.stderr
     wrong_actor = CliRunner().invoke(
@@ -183,22 +188,7 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
     stored = backend.recorder.select_notifications(start=1, limit=100)
     backend.close()
     assert [n.originator_id for n in stored] == ["system/keys"]
-    bytes_payload = CliRunner().invoke(
-        app,
-        [
-            "act",
-            "--stream",
-            "S",
-            "--type",
-            "X",
-            "--actor",
-            "officer:1",
-            "--key",
-            "officer1",
-            "--payload",
-            '{"h": {"$hex": "zz"}}',
-        ],
-    )
+    bytes_payload = act_x('{"h": {"$hex": "zz"}}')
     assert bytes_payload.exit_code == 2
     assert "--payload is not valid" in bytes_payload.stderr
 
