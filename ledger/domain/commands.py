@@ -57,20 +57,30 @@ def submit_dossier(
     channel: str,
     applicant: bytes,
     applicant_kind: int = 1,
+    legal_basis: str = "state_duty",
+    consent: bytes | None = None,
+    personal: bytes | None = None,
     state: DossierState | None = None,
 ) -> Draft:
-    """A new dossier (or a resubmission after reception guidance)."""
+    """A new dossier (or a resubmission after reception guidance).
+
+    ``applicant`` and ``personal`` are salted commitments (ledger.privacy), never
+    the data; ``consent`` is the consent record's hash when the legal basis is consent.
+    """
     _allowed(state, ev.SUBMITTED)
-    return Draft(
-        ev.SUBMITTED,
-        {
-            "procedure": procedure,
-            "agency": agency,
-            "channel": channel,
-            "applicant": applicant,
-            "applicant_kind": applicant_kind,
-        },
-    )
+    payload: dict[str, Value] = {
+        "procedure": procedure,
+        "agency": agency,
+        "channel": channel,
+        "applicant": applicant,
+        "applicant_kind": applicant_kind,
+        "legal_basis": legal_basis,
+    }
+    if consent is not None:
+        payload["consent"] = consent
+    if personal is not None:
+        payload["personal"] = personal
+    return Draft(ev.SUBMITTED, payload)
 
 
 def digitize_input(

@@ -35,6 +35,7 @@ def _f(kind: str, *choices: str, required: bool = True) -> Field:
 
 SOURCES: Final = ("scanned", "master_register", "e_certified", "self_declared", "reused_result")
 CHANNELS: Final = ("online", "counter", "post")
+LEGAL_BASES: Final = ("state_duty", "legal_obligation", "consent", "contract")
 DELIVERY: Final = ("kho_dldt", "vneid", "email", "post", "counter")
 
 SCHEMAS: Final[dict[str, dict[str, Field]]] = {
@@ -44,6 +45,10 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
         "channel": _f("str", *CHANNELS),
         "applicant": _f("hash"),  # a salted commitment, never the id number itself
         "applicant_kind": _f("int"),  # LoaiDoiTuong: 1 citizen, 2 enterprise, 3 state body, 4 other
+        # Law 91/2025: why this personal data may be processed (docs/privacy.md §Legal basis)
+        "legal_basis": _f("str", *LEGAL_BASES),
+        "consent": _f("hash", required=False),  # hash of the signed consent record, iff consent
+        "personal": _f("hash", required=False),  # salted commitment to the personal record
     },
     ev.GUIDANCE: {"missing": _f("strs"), "reasons": _f("strs")},
     ev.REFUSED: {"reasons": _f("strs")},
@@ -121,6 +126,14 @@ def check_payload(event_type: str, payload: Mapping[str, Value], *, where: str) 
                 raise MalformedPayload(f"{event_type}: missing field {name!r}", where=where)
             continue
         _check_value(event_type, name, spec, payload[name], where)
+    if event_type == ev.SUBMITTED and (payload.get("legal_basis") == "consent") != (
+        "consent" in payload
+    ):
+        raise MalformedPayload(
+            f"{event_type}: 'consent' (the consent record's hash) is required when, and only"
+            " when, legal_basis is 'consent'",
+            where=where,
+        )
 
 
 def _check_value(event_type: str, name: str, spec: Field, value: Value, where: str) -> None:

@@ -96,6 +96,7 @@ class History:
             channel="online",
             applicant=H32,
             applicant_kind=1,
+            legal_basis="state_duty",
         )
 
     def inputs(self, *components: str, source: str = "scanned") -> History:

@@ -67,6 +67,9 @@ def private_postgres_url(dbname: str) -> str:
     :func:`reset_postgres`, a server that can't be reached FAILS the test.
     """
     parts = urlsplit(PG_URL)
+    base = parts.path.lstrip("/")
+    if base != "test":  # a second checkout on its own database gets its own private ones too
+        dbname = f"{base}_{dbname}"
     url = urlunsplit(parts._replace(path=f"/{dbname}"))
     try:
         conn = psycopg.connect(PG_URL, autocommit=True)

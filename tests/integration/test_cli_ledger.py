@@ -91,6 +91,7 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
         "channel": "online",
         "applicant_kind": 1,
         "applicant": {"$hex": "ab" * 32},
+        "legal_basis": "state_duty",
     }
     run(
         "act",
