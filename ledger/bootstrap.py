@@ -18,7 +18,11 @@ from ledger.domain.calendar import WorkingCalendar, load_calendar
 from ledger.domain.procedures import Catalogue, load_catalogue
 from ledger.dossiers import DossierPolicy, DossierService
 from ledger.keystore import Keystore
-from ledger.settings import Settings
+from ledger.privacy.access_log import AccessLog
+from ledger.privacy.crypto import MasterKey, MasterKeys
+from ledger.privacy.service import PersonalData
+from ledger.privacy.vault import Vault
+from ledger.settings import Settings, secret_bytes
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend
@@ -47,6 +51,7 @@ class Ledger:
     catalogue: Catalogue
     calendar: WorkingCalendar
     dossiers: DossierService
+    privacy: PersonalData
 
     def close(self) -> None:
         self.backend.close()
@@ -88,6 +93,14 @@ def bootstrap(
         authorities=authorities(settings),
         policy=DossierPolicy(catalogue),
     )
+    dossiers = DossierService(
+        store,
+        catalogue=catalogue,
+        calendar=calendar,
+        signer_for=_no_keystore if keystore is None else keystore.signer,
+        clock_us=clock_us,
+    )
+    custodian = None if keystore is None else Custodian(store, keystore.signer, clock_us=clock_us)
     log = MerkleLog(backend)
     log_signer = None
     if keystore is not None and settings.log_key_name in keystore:
@@ -99,18 +112,47 @@ def bootstrap(
         log=log,
         checkpoints=Checkpoints(log, signer=log_signer, witnesses=witnesses(settings)),
         keys=KeyRegistry(backend),
-        custodian=None
-        if keystore is None
-        else Custodian(store, keystore.signer, clock_us=clock_us),
+        custodian=custodian,
         keystore=keystore,
         clock_us=clock_us,
         catalogue=catalogue,
         calendar=calendar,
-        dossiers=DossierService(
-            store,
-            catalogue=catalogue,
-            calendar=calendar,
-            signer_for=_no_keystore if keystore is None else keystore.signer,
-            clock_us=clock_us,
+        dossiers=dossiers,
+        privacy=personal_data(settings, backend, dossiers, keystore, custodian, clock_us),
+    )
+
+
+def personal_data(  # noqa: PLR0917 (the composition root's wiring)
+    settings: Settings,
+    backend: Backend,
+    dossiers: DossierService,
+    keystore: Keystore | None,
+    custodian: Custodian | None,
+    clock_us: Callable[[], int],
+) -> PersonalData:
+    """The vault and access log, keyed from settings (docs/privacy.md §Keys)."""
+    master = MasterKeys(
+        MasterKey(secret_bytes(settings.vault_key, name="HOSO_VAULT_KEY")),
+        *(
+            MasterKey(secret_bytes(old, name="HOSO_VAULT_OLD_KEYS"))
+            for old in settings.vault_old_keys
         ),
+    )
+    vault = Vault(
+        backend.sql,
+        keys=master,
+        index_key=secret_bytes(settings.index_key, name="HOSO_INDEX_KEY"),
+        clock_us=clock_us,
+    )
+    signer = None
+    if keystore is not None and settings.access_key_name in keystore:
+        signer = keystore.signer(settings.access_key_name)
+    access = AccessLog(backend.sql, dossiers.store, clock_us=clock_us, signer=signer)
+    return PersonalData(
+        vault,
+        access,
+        dossiers,
+        clock_us=clock_us,
+        retention_us=settings.retention_days_without_result * 86_400_000_000,
+        custodian=custodian,
     )

@@ -18,6 +18,7 @@ from ledger.core.signing import KeyId, Signer
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
+from ledger.domain.privacy import ACCESS_STREAM, PRIVACY_STREAM, check_privacy_event
 from ledger.domain.procedures import Catalogue, compute_due, due_for_rule, extend_for_pause
 from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import AuditContext, Finding, Recorded, audit_dossier
@@ -27,6 +28,9 @@ _DOSSIER_CODES = (
     "SELECT DISTINCT originator_id AS code FROM hoso_events"
     " WHERE originator_id NOT LIKE %s ORDER BY 1"
 )
+
+
+PRIVACY_STREAMS = frozenset({ACCESS_STREAM, PRIVACY_STREAM})
 
 
 class DossierUnknown(VerificationError):
@@ -216,8 +220,10 @@ class DossierPolicy:
     """The store's domain check: every record on a dossier stream must be a legal step.
 
     Called by :meth:`EventStore.append` after the signatures verified, with the
-    registry records of the signing keys. System streams (``system/...``) are
-    not dossiers and pass. Any refusal is a typed ``domain.*`` or
+    registry records of the signing keys. The personal-data streams
+    (``system/access``, ``system/privacy``) are checked by
+    :func:`ledger.domain.privacy.check_privacy_event`; other system streams
+    (``system/...``) are not dossiers and pass. Any refusal is a typed ``domain.*`` or
     ``domain.payload`` error, and nothing of the batch is stored.
     """
 
@@ -230,6 +236,9 @@ class DossierPolicy:
         states: dict[str, DossierState | None] = {}
         for event in events:
             stream = event.body.stream
+            if stream in PRIVACY_STREAMS:
+                check_privacy_event(event.body, signer_infos(event, keys))
+                continue
             if stream.startswith("system/"):
                 continue
             if stream not in states:

@@ -8,6 +8,9 @@ to :func:`ledger.bootstrap.bootstrap`. Lists are JSON, e.g.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -16,12 +19,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///hoso-data/hoso.sqlite"
 DEFAULT_ORIGIN = "hoso.example/hanoi"
+# Development-only secrets: public, so that the demo runs with no set-up. Production
+# refuses to start with them (or without secrets): see docs/privacy.md §Keys.
+DEV_VAULT_KEY = hashlib.sha256(b"hoso development vault key - NOT SECRET").hexdigest()
+DEV_INDEX_KEY = hashlib.sha256(b"hoso development index key - NOT SECRET").hexdigest()
 
 
 class Settings(BaseSettings):
     """Everything hoso needs to know about its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="HOSO_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HOSO_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
@@ -54,6 +63,31 @@ class Settings(BaseSettings):
     )
     checkpoint_interval_s: float = Field(60.0, gt=0, description="Periodic checkpoint interval")
     pool_size: int = Field(5, ge=2, description="Connections (PostgreSQL followers need 2)")
+    vault_key: SecretStr = Field(
+        SecretStr(DEV_VAULT_KEY),
+        description="Master key wrapping each data subject's key (32 bytes, hex or base64)",
+    )
+    vault_old_keys: list[SecretStr] = Field(
+        default_factory=list, description="Earlier master keys, still accepted for unwrapping"
+    )
+    index_key: SecretStr = Field(
+        SecretStr(DEV_INDEX_KEY),
+        description="HMAC key of the id-number index (32+ bytes, hex or base64)",
+    )
+    access_key_name: str = Field(
+        "access-log", description="Keystore name of the system key that signs access batches"
+    )
+    retention_days_without_result: int = Field(
+        365, ge=0, description="How long a dossier that ended without a result is kept"
+    )
+
+    @model_validator(mode="after")
+    def _secrets_parse(self) -> Settings:
+        secret_bytes(self.vault_key, name="HOSO_VAULT_KEY")
+        secret_bytes(self.index_key, name="HOSO_INDEX_KEY")
+        for i, old in enumerate(self.vault_old_keys):
+            secret_bytes(old, name=f"HOSO_VAULT_OLD_KEYS[{i}]")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_trust(self) -> Settings:
@@ -66,9 +100,29 @@ class Settings(BaseSettings):
             problems.append("HOSO_AUTHORITY_KEYS is empty")
         if self.database_url.startswith("sqlite:"):
             problems.append("HOSO_DATABASE_URL is SQLite (use PostgreSQL in production)")
+        for name, value, dev in (
+            ("HOSO_VAULT_KEY", self.vault_key, DEV_VAULT_KEY),
+            ("HOSO_INDEX_KEY", self.index_key, DEV_INDEX_KEY),
+        ):
+            if value.get_secret_value() == dev:
+                problems.append(f"{name} is the public development secret")
+        if self.vault_key.get_secret_value() == self.index_key.get_secret_value():
+            problems.append("HOSO_VAULT_KEY and HOSO_INDEX_KEY are the same secret")
         if problems:
             raise ValueError("refusing to start in production mode: " + "; ".join(problems))
         return self
+
+
+def secret_bytes(secret: SecretStr, *, name: str) -> bytes:
+    """A key given as 64 hex digits or base64; the error never echoes the value."""
+    text = secret.get_secret_value().strip()
+    try:
+        raw = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        raise ValueError(f"{name} must be 32 bytes as 64 hex digits or base64") from None
+    if len(raw) < 32:
+        raise ValueError(f"{name} must be at least 32 bytes, got {len(raw)}")
+    return raw
 
 
 def load_settings() -> Settings:

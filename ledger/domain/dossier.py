@@ -123,7 +123,9 @@ class DossierState:
     applicant: bytes
     applicant_kind: int
     submitted_us: int
+    legal_basis: str
     n: int
+    personal: bytes | None = None  # commitment to the personal record (docs/privacy.md)
     components: Mapping[str, Component] = field(default_factory=dict)
     received_us: int | None = None
     clock_start_us: int | None = None
@@ -200,7 +202,9 @@ def start(event: EventBody, signers: Sequence[SignerInfo]) -> DossierState:
         applicant=_b(p, "applicant"),
         applicant_kind=_i(p, "applicant_kind"),
         submitted_us=event.time_us,
+        legal_basis=_s(p, "legal_basis"),
         n=1,
+        personal=_b(p, "personal") if "personal" in p else None,
     )
 
 

@@ -34,6 +34,17 @@ SCHEMA = (
     " key_id {blob} PRIMARY KEY, public_key {blob} NOT NULL, actor TEXT NOT NULL,"
     " roles TEXT NOT NULL, agency TEXT NOT NULL,"
     " registered_n BIGINT NOT NULL, revoked_n BIGINT)",
+    # The personal-data vault (docs/privacy.md): per-subject data keys, wrapped by the
+    # master key; the keyed index; encrypted records; reads waiting for the access log.
+    "CREATE TABLE IF NOT EXISTS hoso_subjects ("
+    " subject {blob} PRIMARY KEY, master_kid {blob}, wrapped_key {blob},"
+    " identity {blob}, created_us BIGINT NOT NULL, erased_us BIGINT)",
+    "CREATE TABLE IF NOT EXISTS hoso_subject_index ("
+    " tag {blob} PRIMARY KEY, subject {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hoso_personal ("
+    " subject {blob} NOT NULL, ref TEXT NOT NULL, commitment {blob} NOT NULL,"
+    " sealed {blob} NOT NULL, PRIMARY KEY (subject, ref))",
+    "CREATE TABLE IF NOT EXISTS hoso_access_pending ( id {serial}, entry {blob} NOT NULL)",
 )
 
 KEY_REVOKED_SQLSTATE = "KR001"
@@ -93,6 +104,11 @@ class Sql:
         self.dialect = dialect
         self.datastore = datastore
         self.blob = "BYTEA" if dialect == "postgresql" else "BLOB"
+        self.serial = (
+            "BIGSERIAL PRIMARY KEY"
+            if dialect == "postgresql"
+            else "INTEGER PRIMARY KEY AUTOINCREMENT"
+        )
 
     def q(self, query: str) -> str:
         return query if self.dialect == "postgresql" else query.replace("%s", "?")
@@ -117,10 +133,19 @@ class Sql:
             _Adapted(self, curs).execute(query, params)
             return [_mapping(r) for r in curs.fetchall()]
 
+    def outside_transaction(self, statement: str) -> None:
+        """Run a statement that must not be in a transaction (VACUUM, a WAL checkpoint)."""
+        if self.dialect == "postgresql":
+            with self.datastore.get_connection() as conn:
+                conn.execute(statement)
+            return
+        with self.datastore.get_connection(commit=True) as conn:
+            conn.cursor().execute(statement)
+
     def create_tables(self) -> None:
         with self.transaction() as curs:
             for statement in SCHEMA:
-                curs.execute(statement.format(blob=self.blob))
+                curs.execute(statement.format(blob=self.blob, serial=self.serial))
             if self.dialect == "postgresql":
                 for statement in POSTGRES_SCHEMA:
                     curs.execute(statement)
