@@ -14,6 +14,7 @@ appears in any event.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from ledger.core.event import (
     verify_signatures,
 )
 from ledger.core.hashing import GENESIS_PREV, EventHash
-from ledger.core.note import Ed25519NoteSigner
+from ledger.core.note import Ed25519NoteSigner, Note
 from ledger.core.registry import (
     KEY_REGISTERED,
     REGISTRY_STREAM,
@@ -44,6 +45,7 @@ from ledger.core.registry import (
 )
 from ledger.core.signing import KeyId, PublicKey, Signer
 from ledger.demo_scenarios import (
+    DAY,
     MINUTE,
     POLICE,
     SCENARIOS,
@@ -51,6 +53,7 @@ from ledger.demo_scenarios import (
     Office,
     Official,
     Scenario,
+    SimClock,
     cast,
     generate_keys,
     monday_morning,
@@ -59,7 +62,12 @@ from ledger.domain.calendar import load_calendar, vn_datetime
 from ledger.domain.procedures import load_catalogue
 from ledger.domain.rules import Finding
 from ledger.dossiers import DossierPolicy, DossierService
+from ledger.privacy.access_log import AccessLog
+from ledger.privacy.crypto import MasterKey, MasterKeys
+from ledger.privacy.service import PersonalData
+from ledger.privacy.vault import Vault
 from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend, parse_database_url
 from ledger.storage.merkle_log import MerkleLog
 from ledger.storage.store import EventStore
@@ -67,6 +75,7 @@ from ledger.storage.store import EventStore
 ORIGIN = "demo.hoso.example/hanoi"
 DEFAULT_DB = "sqlite:///hoso-data/demo.sqlite"
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+DEMO_RETENTION_US = 30 * DAY  # a resultless dossier's data is kept 30 days in the demo
 
 
 class DemoError(Exception):
@@ -201,7 +210,9 @@ def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> in
     store.append([e.record for e in registrations])
     out.print(f"key registry: {len(registrations)} officials' keys registered by the authority")
 
-    office = Office(service, people)
+    clock = SimClock(START_US)
+    privacy = demo_privacy(backend, service, keys, clock)
+    office = Office(service, people, privacy, clock)
     stories: list[tuple[str, str]] = []
     for week in range(rounds):
         start_us = monday_morning(week)
@@ -212,7 +223,46 @@ def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> in
                 log.integrate()
                 first = checkpoints.sign(now_us=START_US)
     _print_dossiers(out, service, stories[: len(SCENARIOS)])
+    privacy_findings = _privacy_story(out, office, stories)
 
+    note_bytes = _checkpoint_and_cosign(out, log, checkpoints, keys, first)
+
+    records = [n.state for n in backend.recorder.select_notifications(start=1, limit=10**9)]
+    try:
+        size, witnesses = verify_from_bytes(records, note_bytes, keys)
+    except HosoError as err:
+        out.print(f"[red]verification failed[/]: {escape(str(err))}")
+        return 1
+    out.print(
+        f"[green]✓ verified from the stored bytes[/]: {size} records — every signature against "
+        f"the key registry at its log position, {len(stories)} dossier chains, {size} inclusion "
+        f"proofs against the checkpoint root, the log's signature, cosignature by "
+        f"{', '.join(witnesses)}"
+    )
+    codes = [code for code, _ in stories]
+    now = max(service.history(c)[-1].body.time_us for c in codes) + 1
+    findings = service.audit(codes, now_us=now)
+    _print_findings(out, findings + privacy_findings)
+    tampered = list(records)
+    target = len(registrations) + 3
+    flipped = bytearray(tampered[target])
+    flipped[len(flipped) // 3] ^= 0x01
+    tampered[target] = bytes(flipped)
+    try:
+        verify_from_bytes(tampered, note_bytes, keys)
+    except HosoError as err:
+        out.print(
+            f"[green]✓ tamper caught[/]: one bit flipped in leaf {target} → {escape(str(err))}"
+        )
+        return 0
+    out.print("[red]✗ a flipped bit went unnoticed[/]")
+    return 1
+
+
+def _checkpoint_and_cosign(
+    out: Console, log: MerkleLog, checkpoints: Checkpoints, keys: DemoKeys, first: Note
+) -> bytes:
+    """Sign the latest checkpoint; the witness cosigns the first, then the latest."""
     log.integrate()
     note = checkpoints.sign(now_us=START_US + 1)
     latest = open_checkpoint(note.serialise(), origin=ORIGIN, log_keys=[keys.log.verifier])[0]
@@ -230,37 +280,59 @@ def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> in
     )
     note_bytes = cosigned.serialise()
     out.print(note_bytes.decode(), markup=False, highlight=False, soft_wrap=True)
+    return note_bytes
 
-    records = [n.state for n in backend.recorder.select_notifications(start=1, limit=10**9)]
-    try:
-        size, witnesses = verify_from_bytes(records, note_bytes, keys)
-    except HosoError as err:
-        out.print(f"[red]verification failed[/]: {escape(str(err))}")
-        return 1
-    out.print(
-        f"[green]✓ verified from the stored bytes[/]: {size} records — every signature against "
-        f"the key registry at its log position, {len(stories)} dossier chains, {size} inclusion "
-        f"proofs against the checkpoint root, the log's signature, cosignature by "
-        f"{', '.join(witnesses)}"
+
+def demo_privacy(
+    backend: Backend, service: DossierService, keys: DemoKeys, clock: SimClock
+) -> PersonalData:
+    """The vault and access log, with fresh random secrets for this run only."""
+    vault = Vault(
+        backend.sql,
+        keys=MasterKeys(MasterKey(os.urandom(32))),
+        index_key=os.urandom(32),
+        clock_us=clock,
     )
-    codes = [code for code, _ in stories]
-    now = max(service.history(c)[-1].body.time_us for c in codes) + 1
-    findings = service.audit(codes, now_us=now)
-    _print_findings(out, findings)
-    tampered = list(records)
-    target = len(registrations) + 3
-    flipped = bytearray(tampered[target])
-    flipped[len(flipped) // 3] ^= 0x01
-    tampered[target] = bytes(flipped)
-    try:
-        verify_from_bytes(tampered, note_bytes, keys)
-    except HosoError as err:
-        out.print(
-            f"[green]✓ tamper caught[/]: one bit flipped in leaf {target} → {escape(str(err))}"
-        )
-        return 0
-    out.print("[red]✗ a flipped bit went unnoticed[/]")
-    return 1
+    access = AccessLog(backend.sql, service.store, clock_us=clock, signer=keys.people["access"])
+    return PersonalData(
+        vault,
+        access,
+        service,
+        clock_us=clock,
+        retention_us=DEMO_RETENTION_US,
+        custodian=Custodian(service.store, keys.people.__getitem__, clock_us=clock),
+    )
+
+
+def _privacy_story(out: Console, office: Office, stories: list[tuple[str, str]]) -> list[Finding]:
+    """A planted out-of-scope read, an erasure, the access log flushed; their findings."""
+    privacy = office.privacy
+    assert privacy is not None  # noqa: S101 (the demo always enables it)
+    by_procedure: dict[str, str] = {}
+    for code, _ in stories:
+        by_procedure.setdefault(office.state(code).procedure, code)
+    latest = max(office.service.history(c)[-1].body.time_us for c, _ in stories)
+    office.clock.now = latest + DAY
+    # PLANTED: a police officer opens a ward dossier's applicant record.
+    office.read_personal(by_procedure["1.001193"], "police.reception", "processing")
+    refused = office.state(by_procedure["1.000894"])  # marriage, refused at reception
+    office.clock.now = latest + DEMO_RETENTION_US + DAY
+    privacy.erase(
+        refused.applicant,
+        basis="no_retention_duty",
+        request_hash=hashlib.sha256(b"demo erasure request").digest(),
+        actor=office.people["ward.leader"].actor,
+        keys=["ward.leader"],
+    )
+    logged = privacy.access.flush()
+    subjects = len(stories)
+    out.print(
+        f"\n[bold]Personal data[/]: {subjects} applicants' records in the vault, each encrypted "
+        f"under its own key; the ledger holds only salted commitments. {logged} reads by "
+        f"officials logged as signed DataAccessed batches on system/access. The refused "
+        f"marriage applicant's data was erased (signed SubjectErased; key and records destroyed)."
+    )
+    return privacy.audit()
 
 
 def _agency_of(scenario: Scenario) -> str:

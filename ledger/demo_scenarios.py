@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.core.signing import Signer
+from ledger.demo_people import synthetic_person
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import VN_TZ, instant
 from ledger.domain.dossier import DossierState
 from ledger.dossiers import DossierService
+from ledger.privacy.service import PersonalData, Reader
 
 WARD = "000.39.05.H26"  # UBND phường (fictional code)
 POLICE = "000.60.02.H26"  # Công an thành phố, phòng lý lịch tư pháp (fictional)
@@ -55,6 +57,7 @@ def cast() -> dict[str, Official]:
         people[f"{short}.leader"] = Official(f"{short}:lanhdao-01", frozenset({"leader"}), agency)
         people[f"{short}.seal"] = Official(f"agency:{agency}", frozenset({"agency_seal"}), agency)
     people["ward.payments"] = Official("system:thanhtoan-phuong", frozenset({"system"}), WARD)
+    people["access"] = Official("system:nhatky-truycap", frozenset({"system"}), "H26.PVHCC")
     return people
 
 
@@ -67,15 +70,42 @@ def digest(label: str) -> bytes:
     return hashlib.sha256(label.encode()).digest()
 
 
+class SimClock:
+    """The demo's simulated time: what the service's own clock reads (access times)."""
+
+    def __init__(self, now: int = 0) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
 class Office:
     """Runs commands through the dossier service as named officials, on a simulated clock."""
 
-    def __init__(self, service: DossierService, people: dict[str, Official]) -> None:
+    def __init__(
+        self,
+        service: DossierService,
+        people: dict[str, Official],
+        privacy: PersonalData | None = None,
+        clock: SimClock | None = None,
+    ) -> None:
         self.service = service
         self.people = people
+        self.privacy = privacy
+        self.clock = clock or SimClock()
+
+    def read_personal(self, code: str, who: str, purpose: str, *, role: str = "") -> None:
+        """An official opens the applicant's personal data (logged by the service)."""
+        if self.privacy is None:
+            return
+        official = self.people[who]
+        reader = Reader(official.actor, official.agency, role or min(official.roles))
+        self.privacy.read(reader, dossier=code, purpose=purpose)
 
     def do(self, code: str, draft: cmd.Draft, who: str, *, at: int, cosign: str = "") -> None:
         names = [who, cosign] if cosign else [who]
+        self.clock.now = at
         self.service.execute(code, draft, actor=self.people[who].actor, keys=names, time_us=at)
 
     def state(self, code: str) -> DossierState:
@@ -84,11 +114,22 @@ class Office:
         return state
 
     def open(self, code: str, procedure: str, agency: str, applicant: str, *, at: int) -> None:
-        """Submit online and digitise every required component (signed by reception)."""
+        """Submit online and digitise every required component (signed by reception).
+
+        The applicant is a synthetic citizen; with personal data enabled their record
+        goes to the vault and the submission carries only the two commitments."""
+        subject, personal = digest(applicant), None
+        if self.privacy is not None:
+            registered = self.privacy.register(code, synthetic_person(applicant))
+            subject, personal = registered.applicant, registered.personal
         self.do(
             code,
             cmd.submit_dossier(
-                procedure=procedure, agency=agency, channel="online", applicant=digest(applicant)
+                procedure=procedure,
+                agency=agency,
+                channel="online",
+                applicant=subject,
+                personal=personal,
             ),
             "portal",
             at=at,
@@ -117,6 +158,7 @@ class Office:
             receipt_hash=digest(f"{code}/form01"),
             received_us=at,
         )
+        self.read_personal(code, f"{staff}.reception", "reception")
 
     def assign(self, code: str, *, department: str, at: int) -> None:
         """Reception hands the dossier to the agency's handler."""
@@ -139,6 +181,7 @@ class Office:
         medium: str = "electronic",
     ) -> None:
         staff = _staff(self.state(code).agency)
+        self.read_personal(code, f"{staff}.leader", "result")
         self.do(
             code,
             cmd.issue_result(

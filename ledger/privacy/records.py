@@ -9,7 +9,7 @@ Validation errors describe the *shape* of what was wrong, never the value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
@@ -50,15 +50,16 @@ def normalize_id_number(raw: str, kind: str = "cccd") -> str:
 
 @dataclass(frozen=True, slots=True)
 class PersonalRecord:
-    """What a dossier knows about its applicant. Never written in the clear anywhere."""
+    """What a dossier knows about its applicant. Never written in the clear anywhere
+    (and never shown by ``repr``, so it can't slip into a log or a traceback)."""
 
-    id_number: str
-    full_name: str
-    birth_date: str  # ISO date
-    address: str
+    id_number: str = field(repr=False)
+    full_name: str = field(repr=False)
+    birth_date: str = field(repr=False)  # ISO date
+    address: str = field(repr=False)
     id_kind: str = "cccd"
-    phone: str = ""
-    email: str = ""
+    phone: str = field(default="", repr=False)
+    email: str = field(default="", repr=False)
 
     @classmethod
     def of(cls, **fields: str) -> PersonalRecord:

@@ -15,14 +15,22 @@ from dataclasses import dataclass
 
 from ledger.core.errors import VerificationError
 from ledger.domain.dossier import DossierState
+from ledger.domain.lifecycle import ASSIGNED
 from ledger.domain.privacy import (
+    ACCESS_STREAM,
     PRIVACY_STREAM,
     PURPOSES,
     READER_ROLES,
     SUBJECT_ERASED,
     AccessEntry,
+    Handled,
+    access_entries,
+    audit_access,
+    audit_erasures,
+    erasure,
     retention_blockers,
 )
+from ledger.domain.rules import Finding
 from ledger.dossiers import DossierService
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.records import PersonalRecord
@@ -163,6 +171,38 @@ class PersonalData:
             )
         self.vault.erase(subject)
         return appended
+
+    def audit(self) -> list[Finding]:
+        """The personal-data rule findings over the whole ledger: reads outside the
+        reader's scope, and erasures while a retention duty applied."""
+        store = self.dossiers.store
+        entries = [
+            (e.body.stream, e.body.n, entry)
+            for e in store.read_stream(ACCESS_STREAM)
+            for entry in access_entries(e.body)
+        ]
+        handled: dict[str, Handled] = {}
+        for code in self.dossiers.codes():
+            history = self.dossiers.history(code)
+            state = self.dossiers.state(code)
+            if state is None:
+                continue
+            assignments = tuple(
+                (r.body.time_us, str(r.body.payload["handler"]))
+                for r in history
+                if r.body.type == ASSIGNED
+            )
+            handled[code] = Handled(state, assignments)
+        states_of: dict[bytes, list[DossierState]] = {}
+        for h in handled.values():
+            states_of.setdefault(h.state.applicant, []).append(h.state)
+        erasures = [
+            (e.body.stream, e.body.n, e.body.time_us, erasure(e.body)[0])
+            for e in store.read_stream(PRIVACY_STREAM)
+        ]
+        return audit_access(entries, handled) + audit_erasures(
+            erasures, states_of, retention_us=self.retention_us
+        )
 
     def _erasure_event(self, subject: bytes) -> bool:
         return any(

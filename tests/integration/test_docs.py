@@ -40,11 +40,13 @@ def test_demo_runs_dossiers_verifies_audits_and_catches_tampering(tmp_path: Path
     assert "✓ verified from the stored bytes" in result.stdout
     assert "9 dossier chains" in result.stdout
     # Exactly the planted violations, and nothing on the eight clean lifecycles.
-    assert "Post-audit rules: 3 finding(s)" in result.stdout
+    # (plus the planted out-of-scope read of personal data)
+    assert "Post-audit rules: 4 finding(s)" in result.stdout
     for rule in (
         "rule.late_without_apology",
         "rule.handover_late",
         "rule.paper_copy_without_basis",
+        "privacy.access_scope",
     ):
         assert rule in result.stdout
     assert "✓ tamper caught" in result.stdout

@@ -10,7 +10,6 @@ from ledger.core.encoding import Value
 from ledger.core.errors import HosoError
 from ledger.core.event import EventBody, sign_event
 from ledger.core.hashing import GENESIS_PREV, EventHash
-from ledger.core.registry import REGISTRY_STREAM, key_registered
 from ledger.core.signing import Signer
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import load_calendar
@@ -21,6 +20,7 @@ from ledger.domain.procedures import compute_due, load_catalogue
 from ledger.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend
 from ledger.storage.store import EventStore
+from tests.integration.registry import registry_records
 
 ORIGIN = "test.hoso.example/dossiers"
 AGENCY = "H26.50.01"
@@ -52,23 +52,7 @@ def service(backend: Backend) -> DossierService:
         authorities={authority.key_id: authority.public_key},
         policy=DossierPolicy(catalogue),
     )
-    prev = GENESIS_PREV
-    records = []
-    for n, (name, (actor, roles, agency)) in enumerate(ACTORS.items(), start=1):
-        body = EventBody(
-            origin=ORIGIN,
-            stream=REGISTRY_STREAM,
-            n=n,
-            prev=prev,
-            type="KeyRegistered",
-            actor="authority:test",
-            time_us=1,
-            payload=key_registered(key(name).public_key, actor=actor, roles=roles, agency=agency),
-        )
-        event = sign_event(body, [authority])
-        records.append(event.record)
-        prev = EventHash(event.event_hash)
-    store.append(records)
+    store.append(registry_records(ORIGIN, authority, ACTORS, key))
     clock = iter(range(MONDAY_9AM, MONDAY_9AM + 10**12, 600_000_000))
     return DossierService(
         store,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from ledger.settings import Settings
+from ledger.settings import Settings, secret_bytes
 from ledger.storage.database import MalformedDatabaseUrl, parse_database_url
 
 
@@ -37,13 +37,36 @@ def test_production_refuses_example_values(monkeypatch: pytest.MonkeyPatch, tmp_
     assert "HOSO_ORIGIN is the example origin" in message
     assert "HOSO_AUTHORITY_KEYS is empty" in message
     assert "SQLite" in message
-    ok = Settings(
-        mode="production",
-        origin="dossiers.hanoi.gov.vn/ledger-2026",
-        authority_keys=["x"],
-        database_url="postgresql://hoso@db:5432/hoso",
-    )
+    assert "HOSO_VAULT_KEY is the public development secret" in message
+    assert "HOSO_INDEX_KEY is the public development secret" in message
+    real = {
+        "mode": "production",
+        "origin": "dossiers.hanoi.gov.vn/ledger-2026",
+        "authority_keys": ["x"],
+        "database_url": "postgresql://hoso@db:5432/hoso",
+        "vault_key": SecretStr("11" * 32),
+        "index_key": SecretStr("22" * 32),
+    }
+    ok = Settings(**real)  # type: ignore[arg-type]
     assert ok.mode == "production"
+    with pytest.raises(ValidationError, match="are the same secret"):
+        Settings(**{**real, "index_key": SecretStr("11" * 32)})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["", "zz" * 32, "AAAA", "11" * 31])
+def test_secret_keys_must_parse_and_errors_never_echo_them(bad: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(vault_key=SecretStr(bad))
+    assert "HOSO_VAULT_KEY must be" in str(info.value)
+    if bad:
+        assert bad not in str(info.value)
+
+
+def test_secrets_are_hidden_in_repr() -> None:
+    settings = Settings(vault_key=SecretStr("33" * 32), index_key=SecretStr("44" * 32))
+    assert "33" * 32 not in repr(settings)
+    assert "44" * 32 not in repr(settings)
+    assert secret_bytes(settings.vault_key, name="k") == bytes.fromhex("33" * 32)
 
 
 @pytest.mark.parametrize(
