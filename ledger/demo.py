@@ -64,6 +64,7 @@ from ledger.domain.rules import Finding
 from ledger.dossiers import DossierPolicy, DossierService
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
+from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
 from ledger.storage.checkpoints import Checkpoints
@@ -175,20 +176,36 @@ def prepare_database(url: str) -> None:
             Path(parsed.path + suffix).unlink(missing_ok=True)
 
 
-def run_demo(*, rounds: int, db: str = DEFAULT_DB, console: Console | None = None) -> int:
-    """Run the demo; return the process exit code (0 when every check passed)."""
+def run_demo(
+    *,
+    rounds: int,
+    db: str = DEFAULT_DB,
+    console: Console | None = None,
+    applicants: dict[str, PersonalRecord] | None = None,
+) -> int:
+    """Run the demo; return the process exit code (0 when every check passed).
+
+    ``applicants`` (if given) receives each dossier's synthetic personal record, so a
+    test can search the stored bytes for every personal value the run used."""
     out = console or Console()
     prepare_database(db)
     backend = open_backend(db)
     try:
         if backend.recorder.max_notification_id():
             raise DemoError(f"{parse_database_url(db)} already holds a ledger; use an empty one")
-        return _run(out, backend_url=db, backend=backend, rounds=rounds)
+        return _run(out, backend_url=db, backend=backend, rounds=rounds, applicants=applicants)
     finally:
         backend.close()
 
 
-def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> int:
+def _run(
+    out: Console,
+    *,
+    backend_url: str,
+    backend: Backend,
+    rounds: int,
+    applicants: dict[str, PersonalRecord] | None,
+) -> int:
     people = cast()
     keys = DemoKeys.generate(people)
     catalogue, calendar = load_catalogue(), load_calendar()
@@ -213,6 +230,7 @@ def _run(out: Console, *, backend_url: str, backend: Backend, rounds: int) -> in
     clock = SimClock(START_US)
     privacy = demo_privacy(backend, service, keys, clock)
     office = Office(service, people, privacy, clock)
+    office.applicants = {} if applicants is None else applicants
     stories: list[tuple[str, str]] = []
     for week in range(rounds):
         start_us = monday_morning(week)

@@ -24,6 +24,7 @@ from ledger.domain import commands as cmd
 from ledger.domain.calendar import VN_TZ, instant
 from ledger.domain.dossier import DossierState
 from ledger.dossiers import DossierService
+from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import PersonalData, Reader
 
 WARD = "000.39.05.H26"  # UBND phường (fictional code)
@@ -94,6 +95,7 @@ class Office:
         self.people = people
         self.privacy = privacy
         self.clock = clock or SimClock()
+        self.applicants: dict[str, PersonalRecord] = {}  # dossier code → synthetic record
 
     def read_personal(self, code: str, who: str, purpose: str, *, role: str = "") -> None:
         """An official opens the applicant's personal data (logged by the service)."""
@@ -120,7 +122,8 @@ class Office:
         goes to the vault and the submission carries only the two commitments."""
         subject, personal = digest(applicant), None
         if self.privacy is not None:
-            registered = self.privacy.register(code, synthetic_person(applicant))
+            record = self.applicants[code] = synthetic_person(applicant)
+            registered = self.privacy.register(code, record)
             subject, personal = registered.applicant, registered.personal
         self.do(
             code,
