@@ -243,10 +243,11 @@ PRIVACY_RECORD: dict[str, Value] = {
 
 def privacy_vectors() -> dict[str, Any]:
     commitments = []
-    for label, value in (
+    cases: list[tuple[str, Value]] = [
         ("applicant", ["cccd", "001099000001"]),
         ("personal", PRIVACY_RECORD),
-    ):
+    ]
+    for label, value in cases:
         commitments.append(
             {
                 "salt_hex": PRIVACY_SALT.hex(),
