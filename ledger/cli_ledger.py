@@ -199,18 +199,26 @@ def act(
     event_type: str = typer.Option(..., "--type", help="Event type, e.g. DossierReceived"),
     actor: str = typer.Option(..., help="Acting official's actor id"),
     key: list[str] = typer.Option(..., help="Keystore key name(s) to sign with"),
-    payload: str = typer.Option(
-        "{}", help='Payload as a JSON object (no floats; bytes as {"$hex": "..."})'
+    payload: list[str] = typer.Option(
+        ["{}"],
+        help='Payload as a JSON object (no floats; bytes as {"$hex": "..."}); @FILE reads one'
+        " from a file; several are merged, later fields winning",
     ),
     db: str | None = DbOption,
 ) -> None:
     """Sign an event with keys held in the keystore (custodial signing) and append it."""
-    try:
-        data = json.loads(payload, object_hook=_hex_bytes)
-    except (json.JSONDecodeError, ValueError) as err:
-        fail(f"--payload is not valid: {err}", 2)
-    if not isinstance(data, dict):
-        fail("--payload must be a JSON object", 2)
+    data: dict[str, Any] = {}
+    for part in payload:
+        try:
+            text = Path(part[1:]).read_text(encoding="utf-8") if part.startswith("@") else part
+            parsed = json.loads(text, object_hook=_hex_bytes)
+        except OSError as err:
+            fail(f"--payload {part}: {err.strerror}", 3)
+        except (json.JSONDecodeError, ValueError) as err:
+            fail(f"--payload is not valid: {err}", 2)
+        if not isinstance(parsed, dict):
+            fail("--payload must be a JSON object", 2)
+        data.update(parsed)
     with opened(db, keystore=True) as ledger:
         assert ledger.custodian is not None  # noqa: S101 (opened with keystore=True)
         result = ledger.custodian.act(

@@ -128,7 +128,15 @@ def test_readme_operator_session_runs(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    proof = json.loads(done.stdout[done.stdout.index("{") :])
-    assert proof["leaf_index"] == 3  # two key registrations, then the dossier's two events
-    assert proof["tree_size"] == 4
+    shown = done.stdout[done.stdout.index("Personal record") : done.stdout.index("logged 1")]
+    proof = json.loads(done.stdout[done.stdout.index('{\n  "leaf_index"') :])
+    # three key registrations, the dossier's two events, one access-log batch
+    assert proof["leaf_index"] == 3
+    assert proof["tree_size"] == 6
+    assert "Nguyễn Văn Thử" in shown  # the officer sees the record ...
+    assert "logged 1 read(s)" in done.stdout
+    assert '"reader": "officer:hn-0001"' in done.stdout  # ... the citizen sees who read it,
+    assert '"purpose": "reception"' in done.stdout
+    assert "001099000001" not in done.stdout.replace(shown, "")  # and nothing else shows it
+    assert "Nguyễn Văn Thử" not in done.stdout.replace(shown, "")
     assert "a long passphrase" not in done.stdout + done.stderr
