@@ -200,6 +200,31 @@ def erase(
         typer.echo(f"subject of {dossier}: erasure {done}")
 
 
+@privacy_app.command("verify")
+def verify_commitments(
+    actor: str = ActorOption, role: str | None = RoleOption, db: str | None = DbOption
+) -> None:
+    """An inspector checks every vault record against the ledger's commitments (logged)."""
+    with opened(db, keystore=_has_keystore(db)) as ledger:
+        report = ledger.privacy.verify_commitments(reader_for(ledger, actor, role))
+        for failure in report.failures:
+            typer.echo(f"error: {failure}", err=True)
+        typer.echo(
+            f"{report.verified} dossier(s) verified against their commitments; "
+            f"{report.erased} erased; {report.missing} without a vault record; "
+            f"{len(report.failures)} failure(s)"
+        )
+        if report.failures or report.missing:
+            raise typer.Exit(1)
+
+
+@privacy_app.command("rewrap")
+def rewrap(db: str | None = DbOption) -> None:
+    """After a master-key rotation: re-wrap every data key under the current key."""
+    with opened(db) as ledger:
+        typer.echo(f"re-wrapped {ledger.privacy.vault.rewrap()} data key(s)")
+
+
 @privacy_app.command("audit")
 def audit(as_json: bool = typer.Option(False, "--json"), db: str | None = DbOption) -> None:
     """Personal-data rule findings: out-of-scope reads, erasures under retention."""

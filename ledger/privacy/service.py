@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ledger.core.commitment import verify_commitment
 from ledger.core.errors import VerificationError
 from ledger.domain.dossier import DossierState
 from ledger.domain.lifecycle import ASSIGNED
@@ -33,7 +34,7 @@ from ledger.domain.privacy import (
 from ledger.domain.rules import Finding
 from ledger.dossiers import DossierService
 from ledger.privacy.access_log import AccessLog
-from ledger.privacy.records import PersonalRecord
+from ledger.privacy.records import APPLICANT_LABEL, PERSONAL_LABEL, PersonalRecord
 from ledger.privacy.vault import Vault
 from ledger.storage.custodian import Custodian
 from ledger.storage.store import Appended
@@ -55,6 +56,14 @@ class RetentionApplies(VerificationError):
     """Erasure refused: a dossier of the subject is still under a retention duty."""
 
     check = "privacy.retention"
+
+
+@dataclass(slots=True)
+class CommitmentReport:
+    verified: int = 0
+    erased: int = 0  # the data is gone by design: nothing to check
+    missing: int = 0  # a commitment with no vault record at all
+    failures: list[VerificationError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +180,44 @@ class PersonalData:
             )
         self.vault.erase(subject)
         return appended
+
+    def verify_commitments(self, reader: Reader) -> CommitmentReport:
+        """An inspector's check that every vault record opens the commitments the
+        signed submissions hold (each dossier's read is logged as an audit read)."""
+        _check_reader(reader, "audit")
+        report = CommitmentReport()
+        for code in self.dossiers.codes():
+            state = self.dossiers.state(code)
+            if state is None or state.personal is None:
+                continue
+            status = self.vault.status(state.applicant)
+            if status != "active":
+                report.erased += status == "erased"
+                report.missing += status is None
+                continue
+            self._log(reader, state.applicant, code, "audit")
+            try:
+                identity = self.vault.identity(state.applicant)
+                opened = self.vault.open(state.applicant, code)
+                verify_commitment(
+                    state.applicant,
+                    identity.salt,
+                    APPLICANT_LABEL,
+                    [identity.id_kind, identity.id_number],
+                    where=f"{code} applicant",
+                )
+                verify_commitment(
+                    state.personal,
+                    opened.salt,
+                    PERSONAL_LABEL,
+                    opened.record.as_value(),
+                    where=f"{code} personal",
+                )
+            except VerificationError as err:
+                report.failures.append(err)
+            else:
+                report.verified += 1
+        return report
 
     def audit(self) -> list[Finding]:
         """The personal-data rule findings over the whole ledger: reads outside the

@@ -193,6 +193,27 @@ class Vault:
         )
         return [str(r["ref"]) for r in rows]
 
+    def rewrap(self) -> int:
+        """Re-wrap every data key still under an older master key with the current one
+        (after a rotation); return how many were re-wrapped."""
+        current = self.keys.current.kid
+        rows = self.sql.rows(
+            self.sql.q(
+                "SELECT subject, master_kid, wrapped_key FROM hoso_subjects"
+                " WHERE erased_us IS NULL AND master_kid <> %s"
+            ),
+            [current],
+        )
+        for row in rows:
+            subject = _b(row, "subject")
+            data_key = self._data_key(subject, dict(row))
+            with self.sql.transaction() as curs:
+                curs.execute(
+                    "UPDATE hoso_subjects SET master_kid = %s, wrapped_key = %s WHERE subject = %s",
+                    [current, self.keys.current.wrap(data_key), subject],
+                )
+        return len(rows)
+
     # --- erasure ----------------------------------------------------------------
 
     def erase(self, subject: bytes) -> int:

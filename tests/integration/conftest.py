@@ -20,15 +20,6 @@ from psycopg import sql
 from ledger.storage.database import Backend, open_backend
 
 PG_URL = os.environ.get("HOSO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-HOSO_TABLES = (
-    "hoso_cosignatures",
-    "hoso_checkpoints",
-    "hoso_leaves",
-    "hoso_nodes",
-    "hoso_keys",
-    "hoso_events",
-    "hoso_tracking",
-)
 
 
 def reset_postgres(url: str) -> None:
@@ -39,8 +30,12 @@ def reset_postgres(url: str) -> None:
             pytest.skip("PostgreSQL skipped: HOSO_SKIP_POSTGRES=1")
         pytest.fail(f"PostgreSQL is required at {PG_URL} (set HOSO_SKIP_POSTGRES=1 to skip): {err}")
     with conn:
-        for table in HOSO_TABLES:
-            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        # every table of the test database: the ledger's, the vault's, the views'
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
         conn.execute("DROP TYPE IF EXISTS stored_event_text CASCADE")
 
 

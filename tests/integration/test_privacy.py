@@ -182,6 +182,10 @@ def test_reads_are_checked_against_the_ledger_and_logged(world: World) -> None:
 
 def test_a_vault_record_that_is_not_the_committed_one_is_refused(world: World) -> None:
     world.submit(CODE_A, ALICE)
+    world.submit(CODE_B, BOB)
+    inspector = Reader("inspector:1", "H26.THANHTRA", "inspector")
+    report = world.privacy.verify_commitments(inspector)
+    assert (report.verified, report.failures) == (2, [])
     state = world.service.state(CODE_A)
     assert state is not None
     # Someone swaps the vault's snapshot for another (validly sealed) record of the subject.
@@ -190,7 +194,13 @@ def test_a_vault_record_that_is_not_the_committed_one_is_refused(world: World) -
     world.privacy.vault.deposit(state.applicant, CODE_A, BOB)
     with pytest.raises(Exception, match=r"privacy\.commitment"):
         world.privacy.read(world.reader("reception"), dossier=CODE_A, purpose="reception")
-    assert world.privacy.access.pending() == 0
+    report = world.privacy.verify_commitments(inspector)
+    assert report.verified == 1
+    assert [(f.check, f.where) for f in report.failures] == [
+        ("privacy.commitment", f"{CODE_A} personal")
+    ]
+    # only the inspector's two audits were logged, not the refused read
+    assert world.privacy.access.pending() + len(logged(world)) == 4
 
 
 def test_the_access_log_never_logs_a_read_twice(world: World) -> None:
@@ -461,3 +471,18 @@ def test_erasure_is_refused_while_a_result_is_held(world: World) -> None:
     assert (
         world.privacy.read(world.reader("reception"), dossier=CODE_A, purpose="reception") == ALICE
     )
+
+
+def test_master_key_rotation_rewraps_every_data_key(world: World) -> None:
+    world.submit(CODE_A, ALICE)
+    old = world.privacy.vault.keys.current
+    new = MasterKey(os.urandom(32))
+    vault = world.privacy.vault
+    vault.keys = MasterKeys(new, old)  # rotated: the old key still unwraps
+    subject = vault.lookup(ALICE.id_number)
+    assert subject is not None
+    assert vault.open(subject, CODE_A).record == ALICE
+    assert vault.rewrap() == 1
+    assert vault.rewrap() == 0
+    vault.keys = MasterKeys(new)  # the old key retired
+    assert vault.open(subject, CODE_A).record == ALICE

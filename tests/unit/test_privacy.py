@@ -282,3 +282,17 @@ def test_retention_blocks_erasure_until_it_ends() -> None:
         ("privacy.erasure_retention", done.code),
     ]
     assert audit_erasures([erasure], {}, retention_us=DAY) == []
+
+
+def test_formats_doc_quotes_the_privacy_vectors() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "formats.md").read_text()
+    section = doc[doc.index("## 9. Personal data") :]
+    applicant = VECTORS["commitments"][0]
+    for value in (
+        applicant["salt_hex"],
+        applicant["preimage_hex"],
+        applicant["commitment_hex"],
+        VECTORS["index_tags"][0]["key_hex"],
+        VECTORS["index_tags"][0]["tag_hex"],
+    ):
+        assert f"`{value}`" in section, value
