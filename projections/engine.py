@@ -190,4 +190,3 @@ class Engine:
                 tracked = tracked_as[name] if tracked_as else name
                 schema.advance(curs, tracked, expected=positions[name], position=end, now_us=now)
         return end
-

@@ -68,7 +68,9 @@ def rebuild(
     folds: Folds
     memory: MemoryFolds | None = None
     if any(v.needs_folds for v in views.values()):
-        memory = MemoryFolds(load_keys(backend), engine.book, refresh_keys=lambda: load_keys(backend))
+        memory = MemoryFolds(
+            load_keys(backend), engine.book, refresh_keys=lambda: load_keys(backend)
+        )
         folds = memory
     else:
         folds = NoFolds()

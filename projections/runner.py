@@ -37,9 +37,7 @@ def select_views(names: Sequence[str] | None) -> dict[str, View]:
         return dict(VIEWS)
     unknown = sorted(set(names) - set(VIEWS))
     if unknown:
-        raise schema.ViewVersionMismatch(
-            "no such view", expected=sorted(VIEWS), found=unknown
-        )
+        raise schema.ViewVersionMismatch("no such view", expected=sorted(VIEWS), found=unknown)
     return {n: VIEWS[n] for n in names}
 
 

@@ -65,14 +65,15 @@ class Table:
         cols = ", ".join(f"{c} {types[k]}" for c, k in self.columns)
         pk = ", ".join(self.primary_key)
         curs.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} ({cols},"
-            f" CONSTRAINT {table}_pk PRIMARY KEY ({pk}))"
+            f"CREATE TABLE IF NOT EXISTS {table} ({cols}, CONSTRAINT {table}_pk PRIMARY KEY ({pk}))"
         )
 
     def create_indexes(self, curs: Cursor) -> None:
         for columns in self.indexes:
             index = f"{self.name}_{'_'.join(columns)}_idx"
-            curs.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {self.name} ({', '.join(columns)})")
+            curs.execute(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {self.name} ({', '.join(columns)})"
+            )
 
 
 def create_tracking(sql: Sql) -> None:

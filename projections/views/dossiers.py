@@ -199,7 +199,9 @@ class DossiersView(View):
         refresh_statistics(out, table, sorted(before | after_groups))
 
     def finish_rebuild(self, out: Writer, folds: Mapping[str, Folded]) -> None:
-        rows = [dict(zip(COLUMNS, dossier_row(f, out.calendar), strict=True)) for f in folds.values()]
+        rows = [
+            dict(zip(COLUMNS, dossier_row(f, out.calendar), strict=True)) for f in folds.values()
+        ]
         rebuild_statistics(out, rows)
 
 

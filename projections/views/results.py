@@ -42,7 +42,7 @@ RESULTS = Table(
 def result_rows(folded: Folded) -> list[tuple[object, ...]]:
     """The view rows of one folded dossier's results, in number order (pure)."""
     s = folded.state
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for number in sorted(s.results):
         r = s.results[number]
         seal = folded.seals.get(number)

@@ -96,7 +96,9 @@ def aggregate(rows: Iterable[Mapping[str, object]]) -> dict[Group, Indicators]:
         resolved, outcome = r["resolved_period"], r["timeliness"]
         if resolved is not None and outcome is not None:
             g = (agency, procedure, str(resolved))
-            late_rescheduled = ("late_rescheduled",) if outcome == "late" and r["rescheduled"] else ()
+            late_rescheduled = (
+                ("late_rescheduled",) if outcome == "late" and r["rescheduled"] else ()
+            )
             bump(g, "resolved", str(outcome), *late_rescheduled)
             if r["processing_hours"] is not None:
                 value = r["processing_hours"]
@@ -109,7 +111,21 @@ def aggregate(rows: Iterable[Mapping[str, object]]) -> dict[Group, Indicators]:
     for g in sorted(counts.keys() | hours.keys()):
         values = hours.get(g, [])
         mean = round(sum(values) / len(values), 6) if values else None
-        out[g] = Indicators(*g, **counts.get(g, {}), mean_hours=mean, p90_hours=p90(values))
+        c = counts.get(g, {})
+        out[g] = Indicators(
+            *g,
+            received=c.get("received", 0),
+            received_online=c.get("received_online", 0),
+            resolved=c.get("resolved", 0),
+            early=c.get("early", 0),
+            on_time=c.get("on_time", 0),
+            late=c.get("late", 0),
+            late_rescheduled=c.get("late_rescheduled", 0),
+            withdrawn=c.get("withdrawn", 0),
+            stopped=c.get("stopped", 0),
+            mean_hours=mean,
+            p90_hours=p90(values),
+        )
     return out
 
 
