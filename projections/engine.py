@@ -33,6 +33,7 @@ from projections.fold import Folded, KeyInfo, KeyLookup, step
 from projections.views.base import Page, View, Writer
 
 DEFAULT_PAGE = 5_000
+NOTIFICATION_ID = {"postgresql": "notification_id", "sqlite": "rowid"}  # the library's columns
 
 
 def wall_clock_us() -> int:
@@ -112,17 +113,18 @@ class StreamFolds:
         codes = sorted({e.body.stream for _, e in events if is_dossier(e.body.stream)})
         streams: dict[str, list[tuple[int, SignedEvent]]] = {c: [] for c in codes}
         sql = self.backend.sql
+        nid = NOTIFICATION_ID[sql.dialect]
         for start in range(0, len(codes), 500):
             chunk = codes[start : start + 500]
             rows = sql.rows(
-                f"SELECT notification_id, originator_id, state FROM {EVENTS_TABLE}"
-                f" WHERE originator_id IN ({sql.in_list(len(chunk))}) AND notification_id <= %s"
+                f"SELECT {nid} AS nid, originator_id, state FROM {EVENTS_TABLE}"
+                f" WHERE originator_id IN ({sql.in_list(len(chunk))}) AND {nid} <= %s"
                 " ORDER BY originator_id, originator_version",
                 [*chunk, end],
             )
             for r in rows:
                 streams[str(r["originator_id"])].append(
-                    (int(r["notification_id"]), parse_record(bytes(r["state"])))
+                    (int(r["nid"]), parse_record(bytes(r["state"])))
                 )
         if any(self.keys.missing(e) for evs in streams.values() for _, e in evs):
             self.keys = load_keys(self.backend)
