@@ -19,6 +19,7 @@ Memory: one fold per dossier (states, not events).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,16 +78,24 @@ def rebuild(
     last = int(backend.recorder.max_notification_id() or 0)
     position = events = 0
     tracked_as = {name: name + schema.NEXT for name in views}
-    while True:
-        page_events = engine.read_page(position, page)
-        if not page_events:
-            break
-        positions = dict.fromkeys(views, position)
-        position = engine.apply(
-            views, positions, page_events, folds, suffix=schema.NEXT, tracked_as=tracked_as
-        )
-        events += len(page_events)
-        progress(position, max(last, position))
+    # The folds are long-lived and acyclic: the cyclic collector would only re-scan them
+    # (measured: it doubles the decode time on a 200k-event log). Collect once at the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        while True:
+            page_events = engine.read_page(position, page)
+            if not page_events:
+                break
+            positions = dict.fromkeys(views, position)
+            position = engine.apply(
+                views, positions, page_events, folds, suffix=schema.NEXT, tracked_as=tracked_as
+            )
+            events += len(page_events)
+            progress(position, max(last, position))
+    finally:
+        if collecting:
+            gc.enable()
     with sql.transaction() as curs:
         out = Writer(sql, curs, engine.calendar, schema.NEXT, rebuilding=True)
         final = memory.all() if memory is not None else {}
