@@ -279,7 +279,7 @@ def erasure(sql: Sql, subject: bytes) -> dict[str, Any] | None:
 def findings(
     sql: Sql, *, code: str | None = None, agency: str | None = None, rule: str | None = None
 ) -> list[dict[str, Any]]:
-    """Post-audit findings: inspectors', refused events, and (once refreshed) the rules'."""
+    """Post-audit findings recorded by inspectors, and events the lifecycle refused."""
     where: list[str] = []
     params: list[Any] = []
     for column, value in (("code", code), ("agency", agency), ("rule", rule)):
@@ -287,19 +287,5 @@ def findings(
             where.append(f"{column} = %s")
             params.append(value)
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    tables = ["hoso_v_findings"]
-    if sql.rows(_HAS_RULES[sql.dialect]):
-        tables.append("hoso_v_rule_findings")
-    union = " UNION ALL ".join(
-        f"SELECT code, source, seq, rule, n, agency, severity, message, expected, found,"
-        f" revocation_due, actor, time_us FROM {t}{clause}"
-        for t in tables
-    )
-    rows = sql.rows(union + " ORDER BY 1, 2, 3", params * len(tables))
+    rows = sql.rows(f"SELECT * FROM hoso_v_findings{clause} ORDER BY code, source, seq", params)
     return [_row(r) for r in rows]
-
-
-_HAS_RULES = {
-    "postgresql": "SELECT 1 AS x FROM pg_tables WHERE tablename = 'hoso_v_rule_findings'",
-    "sqlite": "SELECT 1 AS x FROM sqlite_master WHERE name = 'hoso_v_rule_findings'",
-}

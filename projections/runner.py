@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from ledger.core.errors import MalformedError
 from ledger.storage.database import Backend
 from projections import schema
 from projections.engine import DEFAULT_PAGE, Engine, Folds, NoFolds, StreamFolds
@@ -32,12 +33,18 @@ from projections.views import VIEWS
 from projections.views.base import View
 
 
+class UnknownView(MalformedError):
+    """A view name that no view has."""
+
+    check = "projection.view"
+
+
 def select_views(names: Sequence[str] | None) -> dict[str, View]:
     if not names:
         return dict(VIEWS)
     unknown = sorted(set(names) - set(VIEWS))
     if unknown:
-        raise schema.ViewVersionMismatch("no such view", expected=sorted(VIEWS), found=unknown)
+        raise UnknownView(f"no such view {unknown}; the views are {sorted(VIEWS)}")
     return {n: VIEWS[n] for n in names}
 
 

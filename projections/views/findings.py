@@ -1,6 +1,6 @@
 """The post-audit findings view.
 
-Two sources, two tables:
+What it holds, and what it does not yet:
 
 * ``inspector``: findings inspectors recorded in the ledger
   (``PostAuditFindingRecorded``), with severity, detail and whether a
@@ -8,13 +8,11 @@ Two sources, two tables:
   (rule 12, as :func:`ledger.domain.rules.replay` reports them). Both are a
   pure function of the dossier's events and follow the log like any view
   (``hoso_v_findings``).
-* ``rule``: the automatic post-audit rules (:func:`ledger.domain.rules.audit_dossier`).
+* Not here yet: the automatic post-audit rules (:func:`ledger.domain.rules.audit_dossier`).
   They need a dossier's whole history, the catalogue, the calendar, the reuse
-  index and a ``now``, so they are not computed while following or rebuilding
-  (that would make a rebuild re-read every stream). ``hoso projections
-  refresh-findings`` (:mod:`projections.audit`) recomputes them into
-  ``hoso_v_rule_findings`` for the dossiers touched since its own tracked
-  position, as of its run time.
+  index and a ``now``, so computing them while following or rebuilding would
+  make a rebuild re-read every stream; the plan (docs/projections.md) is a
+  separate refresh step with its own position. Until then ``hoso audit`` runs them.
 """
 
 from __future__ import annotations

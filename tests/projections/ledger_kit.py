@@ -141,4 +141,3 @@ def kit(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Kit]:
 def table_rows(backend: Backend, table: str, order: str) -> list[dict[str, Any]]:
     rows = backend.sql.rows(f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608
     return [{k: bytes(v) if isinstance(v, memoryview) else v for k, v in r.items()} for r in rows]
-

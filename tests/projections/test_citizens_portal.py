@@ -51,10 +51,13 @@ def test_citizen_index_access_log_and_erasure(kit: Kit) -> None:
     sql = kit.backend.sql
 
     mine = queries.citizen_dossiers(sql, ALICE, limit=1)
-    assert [r["code"] for r in mine.rows] == ["W-2"] and mine.next is not None
+    assert [r["code"] for r in mine.rows] == ["W-2"]
+    assert mine.next is not None
     rest = queries.citizen_dossiers(sql, ALICE, after=mine.next, limit=1)
-    assert [r["code"] for r in rest.rows] == ["W-1"] and rest.next is None
-    assert rest.rows[0]["applicant"] == ALICE and not rest.rows[0]["erased"]
+    assert [r["code"] for r in rest.rows] == ["W-1"]
+    assert rest.next is None
+    assert rest.rows[0]["applicant"] == ALICE
+    assert not rest.rows[0]["erased"]
 
     log = queries.access_log(sql, ALICE, limit=2)
     assert [(r["position"], r["entry"], r["dossier"]) for r in log.rows] == [
@@ -75,7 +78,9 @@ def test_citizen_index_access_log_and_erasure(kit: Kit) -> None:
         ("W-1", True, None),
     ]
     dossier = queries.get_dossier(sql, "W-3")
-    assert dossier is not None and dossier["applicant"] == BOB and not dossier["erased"]
+    assert dossier is not None
+    assert dossier["applicant"] == BOB
+    assert not dossier["erased"]
     assert (queries.erasure(sql, ALICE) or {}).get("dossiers") == "W-1"
 
     followed = [table_rows(kit.backend, t, "1") for t in ("hoso_v_access_log", "hoso_v_erasures")]
@@ -91,21 +96,26 @@ def test_portal_sync_payload_has_the_dvcqg_fields_and_no_personal_data(kit: Kit)
     payload = portal_sync(kit.backend, supplement, catalogue=CATALOGUE)
     state = kit.service.state(supplement)
     assert state is not None
-    assert payload["MaHoSo"] == supplement and payload["MaTTHC"] == state.procedure
+    assert payload["MaHoSo"] == supplement
+    assert payload["MaTTHC"] == state.procedure
     assert payload["TrangThaiHoSo"] == state.portal_code
-    assert payload["NgayHenTra"] is not None and len(payload["NgayHenTra"]) == 14
+    assert payload["NgayHenTra"] is not None
+    assert len(payload["NgayHenTra"]) == 14
     assert len(payload["QuaTrinhXuLy"]) == len(kit.service.history(supplement))
     assert payload["DanhSachHoSoBoSung"][0]["TrangThaiBoSung"] == 1
     assert payload["MaDoiTuong"] == state.applicant.hex()
-    assert payload["ChuHoSo"] is None and payload["DinhDanhCHS"] == []
+    assert payload["ChuHoSo"] is None
+    assert payload["DinhDanhCHS"] == []
     assert all(c["DuocSoHoa"] == 1 for c in payload["TaiLieuNop"])
 
     fee = portal_sync(kit.backend, paid, catalogue=CATALOGUE)
-    assert fee["DuocThanhToanTrucTuyen"] == 1 and fee["DanhSachLePhi"][0]["MaBienLai"]
+    assert fee["DuocThanhToanTrucTuyen"] == 1
+    assert fee["DanhSachLePhi"][0]["MaBienLai"]
     statuses = [r["TrangThai"] for r in fee["DanhSachGiayToKetQua"]]
     assert statuses == ["superseded", "valid"]
     no = portal_sync(kit.backend, refused, catalogue=CATALOGUE)
-    assert no["TrangThaiHoSo"] == 3 and no["NgayTuChoi"] is not None
+    assert no["TrangThaiHoSo"] == 3
+    assert no["NgayTuChoi"] is not None
     text = json.dumps([payload, fee, no], ensure_ascii=False)
     assert digest(f"{supplement} tenant").hex() in text  # only as the commitment
     with pytest.raises(DossierNotFound):

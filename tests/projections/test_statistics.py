@@ -108,9 +108,12 @@ def test_decision_766_indicators_match_the_hand_computed_fixture(kit: Kit) -> No
     assert (sorry["timeliness"], sorry["rescheduled"], sorry["due_us"]) == ("late", 1, at(6, 17))
     assert sorry["legal_due_us"] == at(5, 9)
     # Before the dossiers were late, nothing was overdue:
-    assert queries.statistics(kit.backend.sql, period="2026-03", now_us=at(4, 12))[0][
-        "currently_overdue"
-    ] == 0
+    assert (
+        queries.statistics(kit.backend.sql, period="2026-03", now_us=at(4, 12))[0][
+            "currently_overdue"
+        ]
+        == 0
+    )
     assert queries.statistics(kit.backend.sql, period="2026-04", now_us=at(6, 12)) == []
 
 

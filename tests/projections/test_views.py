@@ -3,6 +3,8 @@ the domain's pure fold; exactly-once tracking; notification-id gaps; the swap.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 
@@ -25,7 +27,7 @@ VIEW_TABLES = {
 }
 
 
-def snapshot(kit: Kit) -> dict[str, list[dict[str, object]]]:
+def snapshot(kit: Kit) -> dict[str, list[dict[str, Any]]]:
     return {t: table_rows(kit.backend, t, order) for t, order in VIEW_TABLES.items()}
 
 
@@ -38,6 +40,8 @@ def test_following_equals_rebuild_equals_the_domain_fold(kit: Kit) -> None:
     followed = snapshot(kit)
     assert len(followed["hoso_v_dossiers"]) == len(SCENARIOS)
     assert followed["hoso_v_results"], "the scenarios issue results"
+    inspected = [r for r in followed["hoso_v_findings"] if r["source"] == "inspector"]
+    assert [(r["severity"], r["revocation_due"]) for r in inspected] == [("major", 1)]
 
     rebuilt = rebuild(kit.engine, page=11)
     assert rebuilt.events == kit.last_position() or kit.backend.url.kind == "postgresql"
@@ -98,7 +102,7 @@ def test_a_replayed_page_is_refused_and_changes_nothing(kit: Kit) -> None:
 def test_a_view_of_another_version_must_be_rebuilt(kit: Kit) -> None:
     Follower(kit.engine, select_views(["results"]))
     with kit.backend.sql.transaction() as curs:
-        curs.execute(f"UPDATE {schema.TRACKING} SET version = 99 WHERE view = 'results'")
+        curs.execute(f"UPDATE {schema.TRACKING} SET version = 99 WHERE view = 'results'")  # noqa: S608
     with pytest.raises(schema.ViewVersionMismatch) as caught:
         Follower(kit.engine, select_views(["results"]))
     assert "rebuild results" in caught.value.detail
