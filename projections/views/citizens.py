@@ -8,7 +8,9 @@ through :func:`projections.queries.citizen_dossiers`, which shows an erased
 subject's applicant as erased while keeping the dossier rows.
 
 * ``access``: one row per entry of a ``DataAccessed`` event on ``system/access``
-  (who read which subject's data, for which dossier and purpose, when).
+  (who read which subject's data, for which dossier and purpose, when); only
+  ``entries`` is read, so the payload's other fields (the pending-queue ids)
+  don't matter here.
 * ``erasures``: one row per subject of a ``SubjectErased`` event on
   ``system/privacy`` (legal basis, request hash, the dossiers named).
 """

@@ -18,12 +18,15 @@ from tests.projections.ledger_kit import CATALOGUE, HOUR, Kit, table_rows
 ALICE = hashlib.sha256(b"subject alice").digest()
 BOB = hashlib.sha256(b"subject bob").digest()
 T = 1_772_420_400_000_000  # 2026-03-02 10:00 Hanoi
+QUEUED = 0
 
 
 def access(kit: Kit, entries: list[tuple[bytes, str, int]]) -> int:
+    global QUEUED  # noqa: PLW0603 (pending-queue ids increase across batches)
+    queue = list(range(QUEUED + 1, QUEUED + 1 + len(entries)))
+    QUEUED += len(entries)
     payload = {
-        "first": 1,
-        "last": len(entries),
+        "queue": queue,
         "entries": [
             {
                 "reader": "ward:tiepnhan-01",
@@ -31,7 +34,7 @@ def access(kit: Kit, entries: list[tuple[bytes, str, int]]) -> int:
                 "role": "reception",
                 "subject": subject,
                 "dossier": dossier,
-                "purpose": "xử lý hồ sơ",
+                "purpose": "processing",
                 "time": time,
             }
             for subject, dossier, time in entries
@@ -69,7 +72,7 @@ def test_citizen_index_access_log_and_erasure(kit: Kit) -> None:
     assert older.next is None
     assert [r["dossier"] for r in queries.access_log(sql, BOB).rows] == ["W-3"]
 
-    erasure = {"subject": ALICE, "basis": "consent_withdrawn", "request": BOB, "dossiers": ["W-1"]}
+    erasure = {"subject": ALICE, "basis": "withdrawn_consent", "request": BOB, "dossiers": ["W-1"]}
     kit.system_event("system/privacy", "SubjectErased", erasure, at=T + 5)  # type: ignore[arg-type]
     follower.catch_up()
     erased = queries.citizen_dossiers(sql, ALICE).rows
