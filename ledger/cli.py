@@ -8,6 +8,7 @@ from ledger import __version__
 from ledger.cli_dossier import register as register_dossier_commands
 from ledger.cli_ledger import register as register_ledger_commands
 from ledger.cli_privacy import register as register_privacy_commands
+from ledger.cli_projections import register as register_projection_commands
 
 app = typer.Typer(
     name="hoso",
@@ -56,6 +57,7 @@ def demo(
 register_ledger_commands(app)
 register_dossier_commands(app)
 register_privacy_commands(app)
+register_projection_commands(app)
 
 
 def main() -> None:

@@ -1,0 +1,111 @@
+"""``hoso projections rebuild | follow | status``: build, follow and watch the views."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ledger.bootstrap import Ledger
+from ledger.cli_ledger import DbOption, opened
+from projections.engine import DEFAULT_PAGE, Engine
+
+projections_app = typer.Typer(help="Projections: the views agencies and the API read.")
+
+
+def _engine(ledger: Ledger) -> Engine:
+    return Engine(ledger.backend, book=ledger.catalogue, calendar=ledger.calendar)
+
+
+@projections_app.command("rebuild")
+def rebuild_command(
+    views: list[str] = typer.Argument(None, help="Views to rebuild (default: all)"),
+    page: int = typer.Option(DEFAULT_PAGE, min=1, help="Events per page (one transaction each)"),
+    db: str | None = DbOption,
+) -> None:
+    """Rebuild views from the log beside the live ones, then swap them in."""
+    from projections.rebuild import rebuild  # noqa: PLC0415 (late: keeps the CLI start fast)
+
+    with opened(db) as ledger:
+        columns = (
+            TextColumn("rebuild"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("events"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("rebuild", total=None)
+
+            def progress(position: int, last: int) -> None:
+                bar.update(task, completed=position, total=last)
+
+            done = rebuild(_engine(ledger), views or None, page=page, progress=progress)
+        typer.echo(
+            f"rebuilt {', '.join(done.views)}: {done.events} events to position {done.position}"
+            f" in {done.seconds:.2f} s ({done.events_per_second:,.0f} events/s)"
+        )
+
+
+@projections_app.command("follow")
+def follow_command(
+    views: list[str] = typer.Argument(None, help="Views to follow (default: all)"),
+    poll: float = typer.Option(0.5, min=0.01, help="Seconds between polls (bounds the lag)"),
+    page: int = typer.Option(DEFAULT_PAGE, min=1, help="Events per page (one transaction each)"),
+    seconds: float = typer.Option(0.0, min=0.0, help="Stop after this long (0: run until killed)"),
+    db: str | None = DbOption,
+) -> None:
+    """Keep the views current as events commit (LISTEN/NOTIFY + polling on PostgreSQL)."""
+    from projections.runner import Follower, select_views  # noqa: PLC0415
+
+    with opened(db) as ledger:
+        follower = Follower(_engine(ledger), select_views(views or None))
+        typer.echo(f"FOLLOWING {json.dumps(follower.positions(), sort_keys=True)}")
+        deadline = time.monotonic() + seconds if seconds else None
+
+        def stop() -> bool:
+            return deadline is not None and time.monotonic() >= deadline
+
+        def report(applied: int) -> None:
+            positions = json.dumps(follower.positions(), sort_keys=True)
+            typer.echo(f"APPLIED {applied} {positions}")
+
+        follower.follow(poll=poll, page=page, stop=stop, on_progress=report)
+
+
+@projections_app.command("status")
+def status_command(
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table"),
+    db: str | None = DbOption,
+) -> None:
+    """How far each view is behind the log (events, and seconds since it last moved)."""
+    from projections.status import lag  # noqa: PLC0415
+
+    with opened(db) as ledger:
+        lags = lag(ledger.backend, now_us=ledger.clock_us())
+    if as_json:
+        typer.echo(json.dumps([asdict(item) for item in lags]))
+        return
+    table = Table("view", "position", "log", "behind", "age (s)", "note")
+    for item in lags:
+        note = "rebuild: other version" if item.stale_version else ""
+        if item.position is None:
+            note = "not built"
+        table.add_row(
+            item.view,
+            "-" if item.position is None else str(item.position),
+            str(item.log_position),
+            str(item.behind),
+            f"{item.age_s:.1f}",
+            note,
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(projections_app, name="projections")

@@ -1,0 +1,14 @@
+"""Every view, by name. Adding one: docs/projections.md §Adding a view."""
+
+from __future__ import annotations
+
+from projections.views.base import View
+from projections.views.citizens import AccessLogView, ErasuresView
+from projections.views.dossiers import DossiersView
+from projections.views.findings import FindingsView
+from projections.views.results import ResultsView
+
+VIEWS: dict[str, View] = {
+    v.name: v
+    for v in (DossiersView(), ResultsView(), FindingsView(), AccessLogView(), ErasuresView())
+}

@@ -1,0 +1,3 @@
+from tests.projections.ledger_kit import kit
+
+__all__ = ["kit"]
