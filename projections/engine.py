@@ -9,7 +9,8 @@ page roll back, and the writer re-reads. Pages are read by
 ``notification_id > position ORDER BY notification_id LIMIT page``, so
 PostgreSQL's notification-id gaps (rolled-back inserts) are never waited for.
 
-Each page is decoded once (:func:`ledger.core.event.parse_record`) and fanned
+Each page is decoded once (:func:`ledger.core.event.parse_stored`: the store
+proved the bytes at append) and fanned
 out to every view. The dossiers touched by the page are folded as of the page's
 end by a :class:`Folds` source: :class:`StreamFolds` re-reads their streams up to
 that position (following), :class:`MemoryFolds` keeps every fold in memory
@@ -22,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from ledger.core.event import SignedEvent, parse_record
+from ledger.core.event import SignedEvent, parse_stored
 from ledger.core.signing import KeyId
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import ProcedureBook, SignerInfo
@@ -124,7 +125,7 @@ class StreamFolds:
             )
             for r in rows:
                 streams[str(r["originator_id"])].append(
-                    (int(r["nid"]), parse_record(bytes(r["state"])))
+                    (int(r["nid"]), parse_stored(bytes(r["state"])))
                 )
         if any(self.keys.missing(e) for evs in streams.values() for _, e in evs):
             self.keys = load_keys(self.backend)
@@ -140,7 +141,7 @@ class StreamFolds:
 
 def decode(notes: Sequence[Any]) -> list[tuple[int, SignedEvent]]:
     """Parse each stored record once (the store checked them all at append)."""
-    return [(int(n.id), parse_record(n.state, where=f"notification {n.id}")) for n in notes]
+    return [(int(n.id), parse_stored(n.state)) for n in notes]
 
 
 class Engine:

@@ -11,10 +11,11 @@ It returns the new state or raises; it never half-applies.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from ledger.core.encoding import Value
 from ledger.core.errors import VerificationError
@@ -23,6 +24,27 @@ from ledger.domain import lifecycle as ev
 from ledger.domain.calendar import VN_TZ
 from ledger.domain.lifecycle import RULES, State
 from ledger.domain.payloads import check_payload
+
+_T = TypeVar("_T")
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def replace(obj: _T, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the frozen state classes here (none has an
+    ``__init__`` side effect or ``__post_init__``), copying fields directly
+    instead of re-running ``__init__``: folds call it for every event, and it
+    was a fifth of a projection rebuild's time."""
+    cls: type = type(obj)
+    new: _T = object.__new__(cls)
+    for name in _field_names(cls):
+        object.__setattr__(new, name, changes.pop(name) if name in changes else getattr(obj, name))
+    if changes:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(changes)}")
+    return new
 
 
 def format_time(t_us: int | None) -> str:
