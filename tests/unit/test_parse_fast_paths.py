@@ -9,6 +9,10 @@ where), for canonical bytes and for any mutation of them.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +24,7 @@ from ledger.core.event import (
     EventSignature,
     SignedEvent,
     parse_record,
+    parse_stored,
     sign_event,
 )
 from ledger.core.signing import KeyId, Signer
@@ -147,3 +152,21 @@ def test_parse_copies_a_bytes_subclass_to_bytes() -> None:
     parsed = parse_record(Blob(event.record))
     assert type(parsed.record) is bytes
     assert parsed == event
+
+
+def test_parse_stored_decodes_what_parse_record_proves() -> None:
+    """Projections' trusted decode gives the same event as the checked one, and still
+    refuses bytes it can't decode."""
+    vectors = json.loads(
+        (Path(__file__).parents[1] / "vectors" / "events.json").read_text(encoding="utf-8")
+    )
+    records = [bytes.fromhex(v["record_hex"]) for v in vectors["events"]]
+    assert records
+    for record in records:
+        checked, trusted = parse_record(record), parse_stored(record)
+        assert trusted.body == checked.body
+        assert trusted.signatures == checked.signatures
+        assert trusted.event_hash == checked.event_hash
+        assert trusted.record == record
+    with pytest.raises(MalformedRecord):
+        parse_stored(b"\x81\xa4body\xc0")
