@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ledger.bootstrap import Ledger
 from ledger.cli_ledger import DbOption, opened
+from ledger.rule_findings import refresh_rule_findings
 from projections.engine import DEFAULT_PAGE, Engine
 
 projections_app = typer.Typer(help="Projections: the views agencies and the API read.")
@@ -58,6 +59,9 @@ def follow_command(
     poll: float = typer.Option(0.5, min=0.01, help="Seconds between polls (bounds the lag)"),
     page: int = typer.Option(DEFAULT_PAGE, min=1, help="Events per page (one transaction each)"),
     seconds: float = typer.Option(0.0, min=0.0, help="Stop after this long (0: run until killed)"),
+    findings_every: float = typer.Option(
+        0.0, min=0.0, help="Refresh the rule findings every S seconds (0: never)"
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Keep the views current as events commit (LISTEN/NOTIFY + polling on PostgreSQL)."""
@@ -68,7 +72,13 @@ def follow_command(
         typer.echo(f"FOLLOWING {json.dumps(follower.positions(), sort_keys=True)}")
         deadline = time.monotonic() + seconds if seconds else None
 
+        refreshed = [time.monotonic()]
+
         def stop() -> bool:
+            if findings_every and time.monotonic() - refreshed[0] >= findings_every:
+                done = refresh_rule_findings(ledger, now_us=ledger.clock_us())
+                typer.echo(f"FINDINGS {done.findings} ({done.dossiers} dossier(s) re-examined)")
+                refreshed[0] = time.monotonic()
             return deadline is not None and time.monotonic() >= deadline
 
         def report(applied: int) -> None:
@@ -76,6 +86,17 @@ def follow_command(
             typer.echo(f"APPLIED {applied} {positions}")
 
         follower.follow(poll=poll, page=page, stop=stop, on_progress=report)
+
+
+@projections_app.command("refresh-findings")
+def refresh_findings_command(db: str | None = DbOption) -> None:
+    """Recompute the post-audit rule findings of changed and open dossiers."""
+    with opened(db) as ledger:
+        done = refresh_rule_findings(ledger, now_us=ledger.clock_us())
+        typer.echo(
+            f"{done.findings} rule finding(s); {done.dossiers} dossier(s) re-examined;"
+            f" position {done.position}"
+        )
 
 
 @projections_app.command("status")

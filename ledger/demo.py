@@ -67,6 +67,7 @@ from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
+from ledger.settings import Settings
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend, parse_database_url
@@ -76,7 +77,8 @@ from ledger.storage.store import EventStore
 ORIGIN = "demo.hoso.example/hanoi"
 DEFAULT_DB = "sqlite:///hoso-data/demo.sqlite"
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
-DEMO_RETENTION_US = 30 * DAY  # a resultless dossier's data is kept 30 days in the demo
+# the default retention of a resultless dossier (what `hoso privacy audit` applies)
+DEMO_RETENTION_US = Settings.model_fields["retention_days_without_result"].default * DAY
 
 
 class DemoError(Exception):

@@ -78,7 +78,10 @@ class Settings(BaseSettings):
         "access-log", description="Keystore name of the system key that signs access batches"
     )
     retention_days_without_result: int = Field(
-        365, ge=0, description="How long a dossier that ended without a result is kept"
+        30,
+        ge=0,
+        description="Days a dossier that ended without a result is kept (set it per the"
+        " agency's archive schedule; the default is only a placeholder)",
     )
 
     @model_validator(mode="after")

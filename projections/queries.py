@@ -279,7 +279,9 @@ def erasure(sql: Sql, subject: bytes) -> dict[str, Any] | None:
 def findings(
     sql: Sql, *, code: str | None = None, agency: str | None = None, rule: str | None = None
 ) -> list[dict[str, Any]]:
-    """Post-audit findings recorded by inspectors, and events the lifecycle refused."""
+    """Post-audit findings: recorded by inspectors (``source`` inspector), events the
+    lifecycle refused (``fold``), and the automatic rules as of their last refresh
+    (``rule``; ``hoso projections refresh-findings``)."""
     where: list[str] = []
     params: list[Any] = []
     for column, value in (("code", code), ("agency", agency), ("rule", rule)):
@@ -287,5 +289,25 @@ def findings(
             where.append(f"{column} = %s")
             params.append(value)
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    rows = sql.rows(f"SELECT * FROM hoso_v_findings{clause} ORDER BY code, source, seq", params)
-    return [_row(r) for r in rows]
+    rows = [
+        _row(r)
+        for r in sql.rows(
+            f"SELECT * FROM hoso_v_findings{clause} ORDER BY code, source, seq", params
+        )
+    ]
+    if _exists(sql, "hoso_v_rule_findings"):
+        rule_rows = sql.rows(
+            "SELECT code, 'rule' AS source, seq, rule, n, agency, message, expected, found,"
+            f" stream FROM hoso_v_rule_findings{clause} ORDER BY code, seq",
+            params,
+        )
+        rows.extend(_row(r) for r in rule_rows)
+    return rows
+
+
+def _exists(sql: Sql, table: str) -> bool:
+    if sql.dialect == "postgresql":
+        found = sql.rows("SELECT to_regclass(%s) AS t", [table])
+        return found[0]["t"] is not None
+    found = sql.rows(sql.q("SELECT name FROM sqlite_master WHERE name = %s"), [table])
+    return bool(found)

@@ -8,11 +8,11 @@ What it holds, and what it does not yet:
   (rule 12, as :func:`ledger.domain.rules.replay` reports them). Both are a
   pure function of the dossier's events and follow the log like any view
   (``hoso_v_findings``).
-* Not here yet: the automatic post-audit rules (:func:`ledger.domain.rules.audit_dossier`).
+* Not here: the automatic post-audit rules (:func:`ledger.domain.rules.audit_dossier`).
   They need a dossier's whole history, the catalogue, the calendar, the reuse
   index and a ``now``, so computing them while following or rebuilding would
-  make a rebuild re-read every stream; the plan (docs/projections.md) is a
-  separate refresh step with its own position. Until then ``hoso audit`` runs them.
+  make a rebuild re-read every stream; :mod:`ledger.rule_findings` refreshes them
+  into ``hoso_v_rule_findings`` with a position of its own (docs/projections.md).
 """
 
 from __future__ import annotations
