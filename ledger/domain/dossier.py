@@ -247,8 +247,16 @@ def evolve(
         )
     required = book.signatures_for(state.procedure, event.type)
     _check_signers(event, rule, signers, agencies=_agencies(state, event), required=required)
-    moved = replace(state, n=event.n, state=rule.leads_to or state.state)
-    return _APPLY.get(event.type, _unchanged)(moved, event, book)
+    leads_to = rule.leads_to or state.state
+    apply = _APPLY.get(event.type)
+    changed = state if apply is None else apply(state, event, book)
+    if changed is state:
+        return replace(state, n=event.n, state=leads_to)
+    # ``changed`` is the handler's own fresh copy (handlers read neither ``n`` nor
+    # ``state``): set the two fields on it instead of copying all thirty once more.
+    object.__setattr__(changed, "n", event.n)
+    object.__setattr__(changed, "state", leads_to)
+    return changed
 
 
 # --- roles and agency scope --------------------------------------------------
@@ -316,10 +324,6 @@ def _check_signers(
 
 
 # --- per-event effects ---------------------------------------------------------
-
-
-def _unchanged(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
-    return state
 
 
 def _input(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:

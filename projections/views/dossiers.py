@@ -199,9 +199,9 @@ class DossiersView(View):
         refresh_statistics(out, table, sorted(before | after_groups))
 
     def finish_rebuild(self, out: Writer, folds: Mapping[str, Folded]) -> None:
-        rows = [
-            dict(zip(COLUMNS, dossier_row(f, out.calendar), strict=True)) for f in folds.values()
-        ]
+        # the rows the rebuild wrote are the final ones: read them back, don't recompute
+        out.curs.execute(f"SELECT {', '.join(COLUMNS)} FROM {out.table(DOSSIERS)}")
+        rows = [dict(r) for r in out.curs.fetchall()]
         rebuild_statistics(out, rows)
 
 
