@@ -7,6 +7,7 @@ import typer
 from ledger import __version__
 from ledger.cli_dossier import register as register_dossier_commands
 from ledger.cli_ledger import register as register_ledger_commands
+from ledger.cli_verify import register as register_verify_commands
 
 app = typer.Typer(
     name="hoso",
@@ -54,6 +55,7 @@ def demo(
 
 register_ledger_commands(app)
 register_dossier_commands(app)
+register_verify_commands(app)
 
 
 def main() -> None:
