@@ -37,7 +37,7 @@ MINUTE = 60_000_000
 WARD = "000.39.05.H26"
 
 
-def _event(
+def _event(  # noqa: PLR0917 (one positional list per event keeps build_log readable)
     previous: SignedEvent | None,
     stream: str,
     kind: str,

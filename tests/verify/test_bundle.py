@@ -98,7 +98,6 @@ def test_a_dropped_registration_leaves_a_signature_without_a_key() -> None:
 
 
 def test_an_event_of_another_dossier_is_a_mismatch() -> None:
-    bundle = parse_bundle(DATA)
     report = check(_tampered(dossier="000.39.05.H26-260302-9999"))
     assert "bundle.mismatch" in non_rule(report)
 
