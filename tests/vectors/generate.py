@@ -1,4 +1,4 @@
-"""Generate hoso's golden vectors: tests/vectors/events.json and checkpoints.json.
+"""Generate hoso's golden vectors: tests/vectors/events.json, checkpoints.json, bundle.json.
 
 Everything is deterministic (fixed seeds, fixed times; Ed25519 signing is
 deterministic), so the files only change when the formats do. Run from the
@@ -30,11 +30,13 @@ from ledger.core.event import EventBody, SignedEvent, sign_event, signing_messag
 from ledger.core.hashing import EMPTY_ROOT, GENESIS_PREV, Hash, node_hash
 from ledger.core.note import Ed25519NoteSigner
 from ledger.core.signing import Signer
+from tests.vectors.bundle_vector import bundle_vectors
 
 HERE = Path(__file__).resolve().parent
 EVENTS_PATH = HERE / "events.json"
 CHECKPOINTS_PATH = HERE / "checkpoints.json"
 PRIVACY_PATH = HERE / "privacy.json"
+BUNDLE_PATH = HERE / "bundle.json"
 
 ORIGIN = "hoso.example/hanoi"
 STREAM = "000.00.10.H26-260101-0001"
@@ -282,6 +284,7 @@ def rendered_files() -> dict[Path, str]:
         EVENTS_PATH: render(events_vectors()),
         CHECKPOINTS_PATH: render(checkpoints_vectors()),
         PRIVACY_PATH: render(privacy_vectors()),
+        BUNDLE_PATH: render(bundle_vectors()),
     }
 
 

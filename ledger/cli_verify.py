@@ -1,0 +1,256 @@
+"""``hoso verify``, ``hoso bundle export`` and ``hoso generate``.
+
+``hoso verify`` reads raw stored bytes (``--db``) or an offline bundle
+(``--bundle``) and re-derives everything with the pure core and domain
+(:mod:`verify`). Exit codes: 0 verified, 1 integrity failure (or rule findings
+under ``--strict``), 2 malformed input, 3 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ledger.core.errors import HosoError, MalformedError
+from ledger.domain.calendar import load_calendar
+from ledger.domain.procedures import load_catalogue
+from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_USAGE
+from verify.report import report_json, step_counts
+from verify.run import Report
+from verify.trust import TrustRoots, parse_trust
+
+bundle_app = typer.Typer(help="Offline bundles: one dossier, verifiable with nothing else.")
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        _fail(f"can't read {path}: {err.strerror}", EXIT_USAGE)
+    raise AssertionError  # unreachable: _fail raises
+
+
+def _trust(path: Path) -> TrustRoots:
+    try:
+        return parse_trust(_read(path).decode("utf-8"))
+    except (HosoError, UnicodeDecodeError) as err:
+        _fail(f"trust file {path}: {err}", EXIT_USAGE)
+    raise AssertionError
+
+
+def _now(value: str | None) -> int:
+    if value is None:
+        return time.time_ns() // 1000
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--now {value!r} is not an ISO 8601 time", EXIT_USAGE)
+        raise
+    if moment.tzinfo is None:
+        _fail("--now needs a time zone (e.g. 2026-06-01T00:00+07:00)", EXIT_USAGE)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def verify(
+    db: str | None = typer.Option(None, "--db", help="Database URL of the ledger to verify"),
+    bundle: Path | None = typer.Option(None, "--bundle", help="An offline bundle file"),
+    trust: Path = typer.Option(..., "--trust", help="Trust roots file (docs/verify.md)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object"),
+    html: Path | None = typer.Option(None, "--html", help="Also write an HTML report here"),
+    strict: bool = typer.Option(False, "--strict", help="Rule findings fail the run (exit 1)"),
+    workers: int = typer.Option(
+        os.cpu_count() or 1, "--workers", min=1, help="Processes for signature checks"
+    ),
+    checkpoint: list[Path] = typer.Option(
+        [], "--checkpoint", help="Further signed checkpoints obtained elsewhere (repeatable)"
+    ),
+    now: str | None = typer.Option(
+        None, "--now", help="The audit's 'now' for time rules, ISO 8601 (default: the clock)"
+    ),
+    rules: bool = typer.Option(True, "--rules/--no-rules", help="Run steps 8-9"),
+) -> None:
+    """Verify a whole ledger (--db) or one dossier's bundle (--bundle), offline."""
+    if (db is None) == (bundle is None):
+        _fail("give exactly one of --db URL and --bundle FILE", EXIT_USAGE)
+    roots = _trust(trust)
+    now_us = _now(now)
+    console = Console(stderr=as_json)
+    catalogue, calendar = load_catalogue(), load_calendar()
+    try:
+        if bundle is not None:
+            from verify.bundle import verify_bundle  # noqa: PLC0415 (late: fast --help)
+
+            report = verify_bundle(
+                _read(bundle), roots, catalogue=catalogue, calendar=calendar, now_us=now_us
+            )
+        else:
+            assert db is not None  # noqa: S101 (checked above)
+            report = _verify_db(
+                db, roots, [_read(p) for p in checkpoint], workers, now_us, rules, console
+            )
+    except HosoError as err:
+        _fail(str(err), EXIT_MALFORMED if isinstance(err, MalformedError) else EXIT_INTEGRITY)
+        raise
+    except OSError as err:
+        _fail(f"I/O: {err}", EXIT_USAGE)
+        raise
+    if html is not None:
+        from verify.html import render_html  # noqa: PLC0415
+
+        try:
+            html.write_text(render_html(report, strict=strict), encoding="utf-8")
+        except OSError as err:
+            _fail(f"can't write {html}: {err.strerror}", EXIT_USAGE)
+    if as_json:
+        typer.echo(json.dumps(report_json(report, strict=strict), ensure_ascii=False))
+    else:
+        _print_summary(console, report, strict=strict)
+    raise typer.Exit(report.exit_code(strict=strict))
+
+
+def _verify_db(
+    db: str,
+    roots: TrustRoots,
+    extra: list[bytes],
+    workers: int,
+    now_us: int,
+    rules: bool,
+    console: Console,
+) -> Report:
+    import sqlite3  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from ledger.verify_sources import DatabaseSource  # noqa: PLC0415
+    from verify.run import verify_ledger  # noqa: PLC0415
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                label = "records (steps 1-5)" if phase == "log" else "dossiers (steps 8-9)"
+                tasks[phase] = int(bar.add_task(label, total=total))
+            bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
+
+        try:
+            return verify_ledger(
+                DatabaseSource(db, extra_notes=extra),
+                roots,
+                catalogue=load_catalogue(),
+                calendar=load_calendar(),
+                now_us=now_us,
+                workers=workers,
+                rules=rules,
+                progress=progress,
+            )
+        except (psycopg.Error, sqlite3.Error, ValueError) as err:
+            _fail(f"can't read the database: {err}", EXIT_USAGE)
+            raise
+
+
+def _print_summary(console: Console, report: Report, *, strict: bool) -> None:
+    steps = Table("step", "check", "findings", title=f"hoso verify — {escape(report.origin)}")
+    for step in step_counts(report):
+        mark = "[green]✓[/]" if step["findings"] == 0 else "[red]✗[/]"
+        steps.add_row(
+            f"{step['number']} {step['name']}", step["title"], f"{mark} {step['findings']}"
+        )
+    console.print(steps)
+    kept = report.findings.kept
+    if kept:
+        table = Table("check", "where", "expected", "found", title="Findings (first 30)")
+        for f in kept[:30]:
+            table.add_row(
+                f.check, escape(f.position()), escape(f.expected or ""), escape(f.found or "")
+            )
+        console.print(table)
+    sizes = ", ".join(
+        f"{a.checkpoint.size} ({len(a.witnesses)} witness)" for a in report.checkpoints
+    )
+    console.print(
+        f"{report.records} records, {report.streams} streams, {report.signatures} signatures; "
+        f"checkpoints: {sizes or 'none'}; {report.stats.dossiers} dossiers audited"
+    )
+    code = report.exit_code(strict=strict)
+    counts = report.findings
+    verdict = {0: "[green]verified[/]", 1: "[red]integrity failure[/]", 2: "[red]malformed[/]"}
+    console.print(
+        f"{verdict.get(code, '')}: {counts.total('integrity')} integrity, "
+        f"{counts.total('malformed')} malformed, {counts.total('rule')} rule finding(s)"
+        f" — exit {code}"
+    )
+
+
+@bundle_app.command("export")
+def bundle_export(
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: HOSO_DATABASE_URL)"),
+    dossier: str | None = typer.Option(None, "--dossier", help="Dossier code"),
+    result: str | None = typer.Option(None, "--result", help="Result number"),
+    out: Path = typer.Option(..., "--out", "-o", help="Bundle file to write"),
+) -> None:
+    """Write one dossier's offline bundle (docs/formats.md §10)."""
+    from ledger.bundles import export_bundle  # noqa: PLC0415
+    from ledger.settings import Settings  # noqa: PLC0415
+
+    if (dossier is None) == (result is None):
+        _fail("give exactly one of --dossier CODE and --result NUMBER", EXIT_USAGE)
+    url = db or Settings().database_url
+    try:
+        data = export_bundle(url, dossier=dossier, result=result).encode()
+        out.write_bytes(data)
+    except HosoError as err:
+        _fail(str(err), EXIT_INTEGRITY)
+    except OSError as err:
+        _fail(f"I/O: {err}", EXIT_USAGE)
+    typer.echo(f"bundle: {out} ({len(data)} bytes)")
+
+
+def generate(
+    db: str = typer.Option(..., "--db", help="Database URL (must hold no ledger yet)"),
+    dossiers: int = typer.Option(1000, "--dossiers", min=0, help="How many dossiers"),
+    seed: int = typer.Option(1, "--seed", min=0, help="Seed of every key and choice"),
+    trust_out: Path | None = typer.Option(None, "--trust-out", help="Write the trust file here"),
+) -> None:
+    """Generate a deterministic test ledger (demo scenarios, derived test keys)."""
+    from ledger.generate import generate_ledger  # noqa: PLC0415
+
+    try:
+        generated = generate_ledger(db, dossiers=dossiers, seed=seed)
+    except ValueError as err:
+        _fail(str(err), EXIT_USAGE)
+        raise
+    if trust_out is not None:
+        trust_out.write_text(generated.trust_lines(), encoding="utf-8")
+    typer.echo(
+        f"generated {generated.events} events, {generated.dossiers} dossiers; "
+        f"checkpoints at {', '.join(map(str, generated.checkpoint_sizes))}"
+    )
+    if trust_out is None:
+        typer.echo(generated.trust_lines(), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)
+    app.command("generate")(generate)
+    app.add_typer(bundle_app, name="bundle")

@@ -1,0 +1,91 @@
+"""Trust roots for a verification: the ledger's origin and log key, the authority
+keys that sign key-registry events, and the witnesses whose cosignatures count.
+
+The trust file (docs/verify.md §Trust file) is UTF-8 text, one root per line::
+
+    # comments and blank lines are ignored
+    origin hoso.example/hanoi
+    log hoso.example/hanoi+f18fb8dc+Acij...          (C2SP vkey, type 0x01)
+    authority hoso.example/hanoi/authority+...       (C2SP vkey, type 0x01; one or more)
+    witness witness.hoso.example/w1+475975a4+BH4...  (C2SP vkey, type 0x04; zero or more)
+    min-witnesses 1                                  (optional; default 0)
+
+``origin`` may be left out when there is one log key: it is the key's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.errors import MalformedError
+from ledger.core.note import Ed25519Verifier, parse_ed25519_vkey
+from ledger.core.signing import KeyId, PublicKey, key_id
+from verify.checks import MalformedTrust
+
+
+@dataclass(frozen=True)
+class TrustRoots:
+    origin: str
+    log_keys: tuple[Ed25519Verifier, ...]
+    authorities: dict[KeyId, PublicKey]
+    witnesses: tuple[CosignatureVerifier, ...] = ()
+    min_witnesses: int = 0
+
+
+@dataclass
+class _Lines:
+    origin: str | None = None
+    logs: list[Ed25519Verifier] = field(default_factory=list)
+    authorities: dict[KeyId, PublicKey] = field(default_factory=dict)
+    witnesses: list[CosignatureVerifier] = field(default_factory=list)
+    min_witnesses: int = 0
+
+    def take(self, kind: str, value: str, where: str) -> None:
+        if kind == "origin":
+            self.origin = value
+        elif kind == "log":
+            self.logs.append(parse_ed25519_vkey(value))
+        elif kind == "authority":
+            public_key = parse_ed25519_vkey(value).public_key
+            self.authorities[key_id(public_key)] = public_key
+        elif kind == "witness":
+            self.witnesses.append(parse_cosignature_vkey(value))
+        elif kind == "min-witnesses" and value.isdigit():
+            self.min_witnesses = int(value)
+        else:
+            raise MalformedTrust(f"unknown or bad line {kind!r}", where=where)
+
+
+def parse_trust(text: str) -> TrustRoots:
+    """Read a trust file; raise MalformedTrust (``trust.syntax``) on any bad line."""
+    lines = _Lines()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, _, value = line.partition(" ")
+        where = f"trust line {number}"
+        try:
+            lines.take(kind, value.strip(), where)
+        except MalformedTrust:
+            raise
+        except MalformedError as err:
+            raise MalformedTrust(f"[{err.check}] {err.detail}", where=where) from err
+    if not lines.logs:
+        raise MalformedTrust("no 'log' key: nothing can anchor the ledger")
+    if not lines.authorities:
+        raise MalformedTrust("no 'authority' key: no key-registry event can be trusted")
+    origin = lines.origin
+    if origin is None:
+        names = {k.name for k in lines.logs}
+        if len(names) != 1:
+            raise MalformedTrust("several log key names: give the 'origin' line")
+        origin = names.pop()
+    return TrustRoots(
+        origin,
+        tuple(lines.logs),
+        lines.authorities,
+        tuple(lines.witnesses),
+        lines.min_witnesses,
+    )
