@@ -23,6 +23,7 @@ from rich.table import Table
 from ledger.core.errors import HosoError, MalformedError
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
+from ledger.settings import Settings
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_USAGE
 from verify.report import report_json, step_counts
 from verify.run import Report
@@ -162,6 +163,7 @@ def _verify_db(
                 now_us=now_us,
                 workers=workers,
                 rules=rules,
+                retention_us=Settings().retention_days_without_result * 86_400_000_000,
                 progress=progress,
             )
         except (psycopg.Error, sqlite3.Error, ValueError) as err:

@@ -33,6 +33,7 @@ _DOSSIERS = (
     "SELECT originator_id, state FROM hoso_events WHERE originator_id NOT LIKE %s"
     " ORDER BY originator_id, originator_version"
 )
+_STREAM = "SELECT state FROM hoso_events WHERE originator_id = %s ORDER BY originator_version"
 _CHECKPOINTS = "SELECT size, note FROM hoso_checkpoints ORDER BY size"
 _COSIGNATURES = "SELECT line FROM hoso_cosignatures WHERE size = %s ORDER BY witness"
 
@@ -78,6 +79,10 @@ class DatabaseSource:
             yield LogEntry(
                 bytes(state), str(stream), int(n), None if claimed is None else bytes(claimed)
             )
+
+    def stream(self, name: str) -> Iterator[bytes]:
+        for (state,) in self._rows(_STREAM, [name], name="hoso_verify_stream"):
+            yield bytes(state)
 
     def log_size(self) -> int | None:
         for (count,) in self._rows("SELECT COUNT(*) FROM hoso_events", name="hoso_verify_count"):

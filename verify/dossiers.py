@@ -9,8 +9,9 @@ are a report (family ``rule``): they change the exit code only under
 ``--strict``. Statistics for the report (findings by rule and agency, on-time
 rates by agency and procedure) are counters, so memory stays flat.
 
-More rule sources (e.g. the access log audit of ``system/access``) plug in as
-:class:`RuleSource` callables run once after the dossiers.
+More rule sources plug in as :class:`RuleSource` callables run once after the
+dossiers, fed by :class:`Observer` callables that see each folded dossier (the
+personal-data audit of :mod:`verify.privacy`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from verify.findings import Finding, Findings
 
 RuleSource = Callable[[], Iterable[RuleFinding]]
 """A further source of rule findings, run once after the dossiers."""
+
+Observer = Callable[[DossierState, Sequence[Recorded]], None]
+"""Sees each folded dossier (e.g. to keep what a rule source will need)."""
 
 
 @dataclass
@@ -56,7 +60,9 @@ class DossierPass:
         registrations: Mapping[bytes, KeyRegistration],
         now_us: int,
         findings: Findings,
+        observers: Sequence[Observer] = (),
     ) -> None:
+        self.observers = list(observers)
         self.catalogue = catalogue
         self.calendar = calendar
         self.registrations = registrations
@@ -141,6 +147,8 @@ class DossierPass:
             self._rule(finding, 9)
         if state is not None:
             self._count(state)
+            for observe in self.observers:
+                observe(state, history)
         return state
 
     def _rule(self, f: RuleFinding, step: int) -> None:

@@ -18,6 +18,7 @@ from verify.anchors import Anchor, compare_roots, open_checkpoints
 from verify.dossiers import DossierPass, RuleSource, Statistics
 from verify.findings import DEFAULT_CAP, Findings
 from verify.integrity import LogPass
+from verify.privacy import PrivacyAudit
 from verify.sigpool import BatchChecker
 from verify.source import Source
 from verify.trust import TrustRoots
@@ -54,9 +55,14 @@ def verify_ledger(
     cap: int = DEFAULT_CAP,
     rules: bool = True,
     rule_sources: Iterable[RuleSource] = (),
+    retention_us: int | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Verify the ledger ``source`` holds under ``trust``; return the report."""
+    """Verify the ledger ``source`` holds under ``trust``; return the report.
+
+    With ``retention_us`` (how long a dossier that ended without a result is
+    kept), step 9 also audits the access log and the erasures (verify.privacy).
+    """
     report = Report(trust.origin, findings=Findings(cap=cap), rules_run=rules)
     findings = report.findings
     started = time.perf_counter()
@@ -84,12 +90,19 @@ def verify_ledger(
     report.seconds["log"] = time.perf_counter() - started
     if rules:
         started = time.perf_counter()
+        sources = list(rule_sources)
+        observers = []
+        if retention_us is not None:
+            privacy = PrivacyAudit(source, retention_us=retention_us)
+            observers.append(privacy.observe)
+            sources.append(privacy.findings)
         dossier_pass = DossierPass(
             catalogue=catalogue,
             calendar=calendar,
             registrations=result.keys.registrations,
             now_us=now_us,
             findings=findings,
+            observers=observers,
         )
 
         def counted() -> Iterable[tuple[str, Sequence[bytes]]]:
@@ -99,6 +112,6 @@ def verify_ledger(
                 yield item
 
         report.stats = dossier_pass.run(counted())
-        dossier_pass.run_sources(rule_sources)
+        dossier_pass.run_sources(sources)
         report.seconds["dossiers"] = time.perf_counter() - started
     return report

@@ -42,6 +42,10 @@ class Source(Protocol):
         """Each dossier stream (every stream outside ``system/``) with its records in n order."""
         ...
 
+    def stream(self, name: str) -> Iterable[bytes]:
+        """One stream's records in n order (``system/access``, ``system/privacy``)."""
+        ...
+
 
 @dataclass
 class MemorySource:
@@ -58,6 +62,20 @@ class MemorySource:
 
     def checkpoints(self) -> Iterator[bytes]:
         return iter(self.notes)
+
+    def stream(self, name: str) -> Iterator[bytes]:
+        from ledger.core.errors import MalformedError  # noqa: PLC0415
+        from ledger.core.event import parse_record  # noqa: PLC0415
+
+        found: list[tuple[int, bytes]] = []
+        for entry in self.entries:
+            try:
+                body = parse_record(entry.record).body
+            except MalformedError:
+                continue
+            if body.stream == name:
+                found.append((body.n, entry.record))
+        return iter([record for _, record in sorted(found)])
 
     def dossiers(self) -> Iterator[tuple[str, Sequence[bytes]]]:
         from ledger.core.errors import MalformedError  # noqa: PLC0415

@@ -19,7 +19,7 @@ from rich.console import Console
 from ledger.core import merkle
 from ledger.core.event import parse_record, verify_link, verify_signatures
 from ledger.core.hashing import leaf_hash
-from ledger.core.note import Ed25519NoteSigner
+from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.signing import Signer
 from ledger.demo import run_demo
 from ledger.demo_people import synthetic_person
@@ -38,8 +38,11 @@ from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.merkle_log import MerkleLog
 from ledger.storage.store import EventStore
+from ledger.verify_sources import DatabaseSource
 from tests.integration.conftest import private_postgres_url
 from tests.integration.registry import registry_records
+from verify.run import verify_ledger
+from verify.trust import parse_trust
 
 ORIGIN = "test.hoso.example/privacy"
 AGENCY = "H26.50.01"
@@ -262,9 +265,7 @@ def raw_files(backend: Backend, tables: list[str]) -> bytes:
             for suffix in ("", "-wal")
             if Path(url.path + suffix).exists()
         )
-    with psycopg.connect(
-        f"postgresql://{url.user}@{url.host}:{url.port}/{url.dbname}", autocommit=True
-    ) as conn:
+    with psycopg.connect(database_url(backend), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
         out = b""
         for table in tables:
@@ -343,6 +344,13 @@ def test_no_personal_value_anywhere_in_a_demo_ledger(demo_url: str) -> None:
         assert hits(stored + proofs, applicants) == []
     finally:
         backend.close()
+
+
+def database_url(backend: Backend) -> str:
+    url = backend.url
+    if url.kind == "sqlite":
+        return f"sqlite:///{url.path}"
+    return f"postgresql://{url.user}@{url.host}:{url.port}/{url.dbname}"
 
 
 def verify_everything(world: World, note_size: int, note_root: bytes) -> None:
@@ -486,3 +494,50 @@ def test_master_key_rotation_rewraps_every_data_key(world: World) -> None:
     assert vault.rewrap() == 0
     vault.keys = MasterKeys(new)  # the old key retired
     assert vault.open(subject, CODE_A).record == ALICE
+
+
+def test_the_verifier_audits_the_access_log_and_erasures_from_raw_bytes(world: World) -> None:
+    """Step 9 of ``hoso verify`` re-derives the personal-data findings from the stored
+    bytes: the out-of-scope read, and nothing for in-scope reads or a lawful erasure."""
+    world.submit(CODE_A, ALICE)
+    world.submit(CODE_B, BOB)
+    world.refuse(CODE_A)
+    world.privacy.read(world.reader("reception"), dossier=CODE_A, purpose="reception")
+    world.privacy.read(world.reader("stranger"), dossier=CODE_B, purpose="processing")
+    world.privacy.access.flush()
+    world.clock.now += 2 * DAY
+    subject = world.privacy.vault.lookup(ALICE.id_number)
+    assert subject is not None
+    world.privacy.erase(
+        subject,
+        basis="no_retention_duty",
+        request_hash=bytes(32),
+        actor=ACTORS["leader"][0],
+        keys=["leader"],
+    )
+    world.log.integrate()
+    world.checkpoints.sign(now_us=world.clock())
+    trust = parse_trust(
+        f"origin {ORIGIN}\n"
+        f"log {world.checkpoints.signer.verifier.vkey}\n"  # type: ignore[union-attr]
+        f"authority {format_vkey(ORIGIN + '/authority', 0x01, key('authority').public_key)}\n"
+    )
+
+    def verify(retention_us: int) -> list[tuple[str, str | None]]:
+        report = verify_ledger(
+            DatabaseSource(database_url(world.backend)),
+            trust,
+            catalogue=load_catalogue(),
+            calendar=load_calendar(),
+            now_us=world.clock(),
+            retention_us=retention_us,
+        )
+        assert [f.check for f in report.findings.kept if f.family != "rule"] == []
+        return [(f.check, f.stream) for f in report.findings.kept if f.check.startswith("privacy.")]
+
+    assert verify(DAY) == [("privacy.access_scope", "system/access")]
+    # under a longer retention duty the same erasure was unlawful, and is found
+    assert sorted(verify(30 * DAY)) == [
+        ("privacy.access_scope", "system/access"),
+        ("privacy.erasure_retention", "system/privacy"),
+    ]
