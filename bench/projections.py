@@ -1,7 +1,7 @@
 """Rebuild throughput of every projection on PostgreSQL, beside eventsourcing's ProjectionRunner.
 
     .venv/bin/python -m bench.projections [--url postgresql://postgres@127.0.0.1:5432/hoso_proj_bench]
-        [--dossiers 25000] [--from-db] [--page 5000] [--sample 3000]
+        [--dossiers 25000] [--from-db] [--page 5000] [--sample 3000] [--workers N]
 
 Without ``--from-db`` the database in ``--url`` is dropped and re-created, and
 ``ledger.generate.generate_ledger`` writes ``--dossiers`` dossiers of the demo's
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,6 +143,9 @@ def main() -> None:
     parser.add_argument("--from-db", action="store_true", help="use the ledger already at --url")
     parser.add_argument("--page", type=int, default=5_000)
     parser.add_argument("--sample", type=int, default=3_000)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="rebuild processes (1: in-process)"
+    )
     args = parser.parse_args()
 
     if not args.from_db:
@@ -155,7 +159,7 @@ def main() -> None:
     backend = open_backend(args.url)
     try:
         engine = Engine(backend, book=load_catalogue(), calendar=load_calendar())
-        done = rebuild(engine, page=args.page)
+        done = rebuild(engine, page=args.page, workers=args.workers)
     finally:
         backend.close()
     print(

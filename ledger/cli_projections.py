@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict
 
@@ -20,13 +21,25 @@ projections_app = typer.Typer(help="Projections: the views agencies and the API 
 
 
 def _engine(ledger: Ledger) -> Engine:
-    return Engine(ledger.backend, book=ledger.catalogue, calendar=ledger.calendar)
+    paths = (ledger.settings.catalogue_path, ledger.settings.calendar_path)
+    return Engine(
+        ledger.backend,
+        book=ledger.catalogue,
+        calendar=ledger.calendar,
+        data_paths=(
+            None if paths[0] is None else str(paths[0]),
+            None if paths[1] is None else str(paths[1]),
+        ),
+    )
 
 
 @projections_app.command("rebuild")
 def rebuild_command(
     views: list[str] = typer.Argument(None, help="Views to rebuild (default: all)"),
     page: int = typer.Option(DEFAULT_PAGE, min=1, help="Events per page (one transaction each)"),
+    workers: int = typer.Option(
+        os.cpu_count() or 1, min=1, help="PostgreSQL: processes the dossier views are split over"
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Rebuild views from the log beside the live ones, then swap them in."""
@@ -46,7 +59,9 @@ def rebuild_command(
             def progress(position: int, last: int) -> None:
                 bar.update(task, completed=position, total=last)
 
-            done = rebuild(_engine(ledger), views or None, page=page, progress=progress)
+            done = rebuild(
+                _engine(ledger), views or None, page=page, progress=progress, workers=workers
+            )
         typer.echo(
             f"rebuilt {', '.join(done.views)}: {done.events} events to position {done.position}"
             f" in {done.seconds:.2f} s ({done.events_per_second:,.0f} events/s)"

@@ -154,7 +154,11 @@ class Engine:
         book: ProcedureBook,
         calendar: WorkingCalendar,
         clock_us: Any = wall_clock_us,
+        data_paths: tuple[str | None, str | None] = (None, None),
     ) -> None:
+        """``data_paths``: the catalogue and calendar files ``book`` and ``calendar`` were
+        loaded from (None: the shipped ones), for worker processes to load them too."""
+        self.data_paths = data_paths
         self.backend = backend
         self.sql = backend.sql
         self.book = book

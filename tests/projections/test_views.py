@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from ledger.core.encoding import Value
 from ledger.demo_scenarios import SCENARIOS
 from ledger.dossiers import fold
 from projections import schema
@@ -15,7 +16,7 @@ from projections.fold import Folded
 from projections.rebuild import rebuild
 from projections.runner import Follower, select_views
 from projections.views.dossiers import COLUMNS, dossier_row
-from tests.projections.ledger_kit import CALENDAR, CATALOGUE, Kit, table_rows
+from tests.projections.ledger_kit import CALENDAR, CATALOGUE, Kit, fresh_url, open_kit, table_rows
 
 VIEW_TABLES = {
     "hoso_v_dossiers": "code",
@@ -149,3 +150,37 @@ def test_notification_id_gaps_are_skipped_not_waited_for(kit: Kit) -> None:
     rebuild(kit.engine)
     assert snapshot(kit) == followed
     assert len(followed["hoso_v_dossiers"]) == 2
+
+
+@pytest.mark.postgres
+def test_a_rebuild_split_over_processes_equals_the_in_process_one(tmp_path: Any) -> None:
+    """PostgreSQL: ``workers=2`` partitions the dossier views by stream; the system-stream
+    views are built meanwhile; the result and the tracked positions are the same."""
+    kit = open_kit(fresh_url("postgresql", str(tmp_path), name="projections_parallel"))
+    try:
+        codes = [kit.scenario(scenario) for scenario in SCENARIOS]
+        state = kit.service.state(codes[0])
+        assert state is not None
+        entry: dict[str, Value] = {
+            "reader": "ward:tiepnhan-01",
+            "agency": state.agency,
+            "role": "reception",
+            "subject": state.applicant,
+            "dossier": codes[0],
+            "purpose": "processing",
+            "time": 1,
+        }
+        kit.system_event("system/access", "DataAccessed", {"queue": [1], "entries": [entry]}, at=2)
+        single = rebuild(kit.engine)
+        expected = snapshot(kit)
+        assert len(expected["hoso_v_dossiers"]) == len(SCENARIOS)
+        assert len(expected["hoso_v_access_log"]) == 1
+        split = rebuild(kit.engine, workers=2)
+        assert (split.events, split.position) == (single.events, single.position)
+        assert snapshot(kit) == expected
+        tracked = schema.positions(kit.backend.sql)
+        assert {name: tracked[name][1] for name in tracked} == dict.fromkeys(
+            select_views(None), single.position
+        )
+    finally:
+        kit.close()
