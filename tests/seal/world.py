@@ -63,9 +63,14 @@ class World:
     def document(self, story: str, number: str) -> bytes:
         """The bytes whose SHA-256 the scenario recorded as the result document."""
         label = f"{self.codes[story]}/{number}"
-        assert digest(label) == self.parts.dossiers.state(self.codes[story]).results[  # type: ignore[union-attr]
-            number
-        ].document_hash
+        assert (
+            digest(label)
+            == self.parts.dossiers.state(self.codes[story])
+            .results[  # type: ignore[union-attr]
+                number
+            ]
+            .document_hash
+        )
         return label.encode()
 
     def close(self) -> None:
