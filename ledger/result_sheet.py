@@ -79,7 +79,7 @@ def sheet_html(
     name = procedure.name_vi if procedure is not None else state.procedure
     agency = (agency_names or {}).get(claims.agency, f"Cơ quan {claims.agency}")
     url = seal_url(host, seal)
-    qr = svg_text(make_qr(url), scale=3, title="QR xác thực")
+    qr = svg_text(make_qr(url), scale=3, title="QR xác thực", scalable=True)
     issued = _when(result.issued_us)
     e = escape
     return f"""<!doctype html>

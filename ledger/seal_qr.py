@@ -49,9 +49,12 @@ def png_bytes(qr: segno.QRCode, *, scale: int = 6) -> bytes:
     return out.getvalue()
 
 
-def svg_text(qr: segno.QRCode, *, scale: int = 4, title: str | None = None) -> str:
+def svg_text(
+    qr: segno.QRCode, *, scale: int = 4, title: str | None = None, scalable: bool = False
+) -> str:
+    """The SVG; ``scalable`` gives a viewBox instead of a fixed size (for CSS sizing)."""
     out = io.BytesIO()
-    qr.save(out, kind="svg", scale=scale, border=4, xmldecl=False, title=title)
+    qr.save(out, kind="svg", scale=scale, border=4, xmldecl=False, title=title, omitsize=scalable)
     return out.getvalue().decode("utf-8")
 
 

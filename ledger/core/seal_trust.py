@@ -171,4 +171,3 @@ def verify_seal(parsed: ParsedSeal, trust: TrustList) -> TrustedSealKey:
             found=claims.issued_s,
         )
     return key
-
