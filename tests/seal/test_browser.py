@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, Route, sync_playwright
 
 from api.seal_page import router, seal_backend
 from ledger.core.seal import seal_url, sign_seal
@@ -95,18 +95,18 @@ def test_valid_seal_reads_as_valid_and_matches_its_file(page: Page, world: World
     page.set_input_files(
         "#doc",
         files=[
-            {
-                "name": "KS-0001.pdf",
-                "mimeType": "application/pdf",
-                "buffer": world.document("valid", "KS-0001"),
-            }
+            FilePayload(
+                name="KS-0001.pdf",
+                mimeType="application/pdf",
+                buffer=world.document("valid", "KS-0001"),
+            )
         ],
     )
     page.wait_for_function("document.getElementById('doc-result').dataset.match === 'yes'")
     assert "khớp" in page.locator("#doc-result").inner_text()
     shoot(page, "valid-vi")
     page.set_input_files(
-        "#doc", files=[{"name": "fake.pdf", "mimeType": "application/pdf", "buffer": b"forged"}]
+        "#doc", files=[FilePayload(name="fake.pdf", mimeType="application/pdf", buffer=b"forged")]
     )
     page.wait_for_function("document.getElementById('doc-result').dataset.match === 'no'")
     assert "KHÔNG khớp" in page.locator("#doc-result").inner_text()

@@ -162,7 +162,7 @@ def test_scope_and_validity() -> None:
     seal = parse_seal(sign_seal(claims(), SEAL_KEY))
     for window in ({"from_s": 1_767_600_001}, {"until_s": 1_767_600_000}):
         with pytest.raises(VerificationError) as caught:
-            verify_seal(seal, trust((SEAL_KEY, "000.39.05.H26"), **window))  # type: ignore[arg-type]
+            verify_seal(seal, trust((SEAL_KEY, "000.39.05.H26"), **window))
         assert caught.value.check == "seal.key_validity"
     verify_seal(seal, trust((SEAL_KEY, "000.39.05.H26"), until_s=1_767_600_001))
 
