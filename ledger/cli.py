@@ -9,6 +9,7 @@ from ledger.cli_dossier import register as register_dossier_commands
 from ledger.cli_ledger import register as register_ledger_commands
 from ledger.cli_privacy import register as register_privacy_commands
 from ledger.cli_projections import register as register_projection_commands
+from ledger.cli_seal import register as register_seal_commands
 from ledger.cli_verify import register as register_verify_commands
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ register_dossier_commands(app)
 register_privacy_commands(app)
 register_projection_commands(app)
 register_verify_commands(app)
+register_seal_commands(app)
 
 
 def main() -> None:

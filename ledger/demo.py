@@ -67,6 +67,7 @@ from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
+from ledger.result_sheet import demo_sheets
 from ledger.settings import Settings
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.custodian import Custodian
@@ -246,6 +247,17 @@ def _run(
     privacy_findings = _privacy_story(out, office, stories)
 
     note_bytes = _checkpoint_and_cosign(out, log, checkpoints, keys, first)
+    sheets = demo_sheets(
+        backend,
+        service,
+        log,
+        checkpoints,
+        keys.people,
+        people,
+        [c for c, _ in stories],
+        backend_url,
+    )
+    out.print(escape(sheets), highlight=False, soft_wrap=True)
 
     records = [n.state for n in backend.recorder.select_notifications(start=1, limit=10**9)]
     try:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     access_key_name: str = Field(
         "access-log", description="Keystore name of the system key that signs access batches"
     )
+    seal_host: str = Field(
+        "https://xacthuc.hoso.example",
+        description="Scheme and host of the QR seal verification page (docs/seal.md)",
+    )
     retention_days_without_result: int = Field(
         30,
         ge=0,

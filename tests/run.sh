@@ -22,6 +22,17 @@ if [ "${HOSO_SKIP_POSTGRES:-0}" != "1" ]; then
     fi
 fi
 
+# Chromium (Debian's, never a browser download) for the seal page's browser test and the
+# result sheet screenshots. HOSO_SKIP_BROWSER=1 is the only way to run without it.
+if [ "${HOSO_SKIP_BROWSER:-0}" != "1" ] && ! command -v chromium >/dev/null 2>&1; then
+    echo "chromium is missing; installing it (apt-get, about a minute)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || {
+        $SUDO apt-get update -qq >/dev/null 2>&1
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    }
+fi
+
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

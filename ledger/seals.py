@@ -1,0 +1,230 @@
+"""Issuing seals from a ledger, its trust list, and the ledger side of the online check.
+
+The I/O edge of the QR seal (the format is :mod:`ledger.core.seal`): it reads
+a dossier's state and the event that issued a result, and signs the claims
+with the agency seal key (docs/seal.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from ledger.core.errors import VerificationError
+from ledger.core.hashing import EventHash
+from ledger.core.note import Ed25519NoteSigner, Ed25519Verifier, Note
+from ledger.core.registry import REGISTRY_STREAM
+from ledger.core.seal import SEAL_HASH_SIZE, SEAL_KEY_ID_SIZE, SealClaims, sign_seal
+from ledger.core.seal_trust import TrustedSealKey, TrustList, sign_trust_list
+from ledger.core.signing import Signer
+from ledger.dossiers import DossierService, DossierUnknown
+from ledger.seal_check import InclusionEvidence, ResultStatus
+from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.keys import KeyRegistry
+from ledger.storage.merkle_log import LeafNotFound, MerkleLog
+
+SEAL_ROLE: Final = "agency_seal"
+SECOND: Final = 1_000_000
+
+
+class SealResultUnknown(VerificationError):
+    """The dossier has no result with this number."""
+
+    check = "seal.not_found"
+
+
+class SealResultNotValid(VerificationError):
+    """The result was revoked or superseded: no new seal is issued for it."""
+
+    check = "seal.revoked"
+
+
+class SealKeyNotAllowed(VerificationError):
+    """The signer is not a registered agency seal key of the issuing agency."""
+
+    check = "seal.key_scope"
+
+
+class TrustListKeyMissing(VerificationError):
+    """The trust list is signed with the log key, and none is loaded."""
+
+    check = "seal.trust_list_key"
+
+
+class SealSources(Protocol):
+    """The parts of a ledger seals read (:class:`ledger.bootstrap.Ledger` has them)."""
+
+    @property
+    def dossiers(self) -> DossierService: ...
+    @property
+    def log(self) -> MerkleLog: ...
+    @property
+    def checkpoints(self) -> Checkpoints: ...
+    @property
+    def keys(self) -> KeyRegistry: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SealParts:
+    """The same parts, for callers without a bootstrapped Ledger (the demo)."""
+
+    dossiers: DossierService
+    log: MerkleLog
+    checkpoints: Checkpoints
+    keys: KeyRegistry
+
+
+def issue_seal(src: SealSources, dossier_code: str, result_number: str, signer: Signer) -> bytes:
+    """Sign a seal for a valid result with its agency's seal key."""
+    state = src.dossiers.state(dossier_code)
+    result = None if state is None else state.results.get(result_number)
+    if result is not None and result.status != "valid":
+        raise SealResultNotValid(
+            f"the result is {result.status}",
+            where=f"dossier {dossier_code} result {result_number}",
+            found=result.superseded_by,
+        )
+    return sign_seal(seal_claims(src, dossier_code, result_number, signer), signer)
+
+
+def seal_claims(
+    src: SealSources, dossier_code: str, result_number: str, signer: Signer
+) -> SealClaims:
+    """The claims a seal by ``signer`` makes about a result, whatever its status now."""
+    where = f"dossier {dossier_code} result {result_number}"
+    state = src.dossiers.state(dossier_code)
+    if state is None:
+        raise DossierUnknown("no dossier has this code", found=dossier_code)
+    result = state.results.get(result_number)
+    if result is None:
+        raise SealResultUnknown("the dossier has no result with this number", where=where)
+    event = src.dossiers.store.event_at(dossier_code, result.n)
+    assert event is not None  # noqa: S101 (the state was folded from it)
+    listings = src.keys.list()
+    mine = next((k for k in listings if k.registration.key_id == signer.key_id), None)
+    if mine is None or SEAL_ROLE not in mine.registration.roles or mine.revoked_n is not None:
+        raise SealKeyNotAllowed(
+            "the key is not a registered, unrevoked agency seal key",
+            where=where,
+            found=signer.key_id,
+        )
+    registration = mine.registration
+    sealed_by = {s.key_id for s in event.signatures}
+    agency_seals = {
+        k.registration.key_id
+        for k in listings
+        if SEAL_ROLE in k.registration.roles and k.registration.agency == registration.agency
+    }
+    if not sealed_by & agency_seals:
+        raise SealKeyNotAllowed(
+            "the issuing event carries no seal of this key's agency",
+            where=where,
+            expected=registration.agency,
+        )
+    return SealClaims(
+        key_id=signer.key_id[:SEAL_KEY_ID_SIZE],
+        agency=registration.agency,
+        dossier=dossier_code,
+        procedure=state.procedure,
+        result_number=result_number,
+        issued_s=result.issued_us // SECOND,
+        document_hash=result.document_hash[:SEAL_HASH_SIZE],
+        event_hash=event.event_hash[:SEAL_HASH_SIZE],
+    )
+
+
+def trust_list(src: SealSources, *, origin: str, now_us: int) -> TrustList:
+    """Every agency seal key in the registry, with its validity (docs/formats.md §11.4)."""
+    store = src.dossiers.store
+    keys = []
+    for listing in src.keys.list():
+        reg = listing.registration
+        if SEAL_ROLE not in reg.roles:
+            continue
+        registered = store.event_at(REGISTRY_STREAM, listing.registered_n)
+        revoked = (
+            None
+            if listing.revoked_n is None
+            else store.event_at(REGISTRY_STREAM, listing.revoked_n)
+        )
+        assert registered is not None  # noqa: S101 (listed from the stored registry)
+        keys.append(
+            TrustedSealKey(
+                key_id=reg.key_id,
+                public_key=reg.public_key,
+                agency=reg.agency,
+                valid_from_s=registered.body.time_us // SECOND,
+                valid_until_s=None if revoked is None else revoked.body.time_us // SECOND,
+                from_leaf=_leaf(src.log, registered.event_hash),
+                until_leaf=None if revoked is None else _leaf(src.log, revoked.event_hash),
+            )
+        )
+    return TrustList(origin=origin, issued_s=now_us // SECOND, keys=tuple(keys))
+
+
+def signed_trust_list(src: SealSources, *, origin: str, now_us: int) -> Note:
+    signer = src.checkpoints.signer
+    if signer is None:
+        raise TrustListKeyMissing("open the keystore with the log key to sign the trust list")
+    return sign_trust_list(trust_list(src, origin=origin, now_us=now_us), signer)
+
+
+def _leaf(log: MerkleLog, digest: bytes) -> int | None:
+    try:
+        return log.leaf_index(digest)
+    except LeafNotFound:
+        return None
+
+
+class LedgerSealBackend:
+    """:class:`ledger.seal_check.SealBackend` over a ledger (and its log key)."""
+
+    def __init__(
+        self, src: SealSources, *, log_signer: Ed25519NoteSigner, now_us: int | None = None
+    ) -> None:
+        self.src = src
+        self.signer = log_signer
+        self.now_us = now_us
+
+    @property
+    def origin(self) -> str:
+        return self.signer.name
+
+    def trust_anchors(self) -> Sequence[Ed25519Verifier]:
+        return [self.signer.verifier]
+
+    def trust_list_note(self) -> bytes:
+        now = self.now_us if self.now_us is not None else self.src.dossiers.clock_us()
+        note = sign_trust_list(trust_list(self.src, origin=self.origin, now_us=now), self.signer)
+        return note.serialise()
+
+    def result_status(self, dossier: str, result_number: str) -> ResultStatus | None:
+        state = self.src.dossiers.state(dossier)
+        result = None if state is None else state.results.get(result_number)
+        if state is None or result is None:
+            return None
+        event = self.src.dossiers.store.event_at(dossier, result.n)
+        assert event is not None  # noqa: S101
+        procedure = self.src.dossiers.catalogue.procedures.get(state.procedure)
+        return ResultStatus(
+            status=result.status,
+            superseded_by=result.superseded_by,
+            event_hash=event.event_hash,
+            document_hash=result.document_hash,
+            procedure_name_vi=None if procedure is None else procedure.name_vi,
+            procedure_name_en=None if procedure is None else procedure.name_en,
+        )
+
+    def inclusion(self, event_hash: bytes) -> InclusionEvidence | None:
+        latest = self.src.checkpoints.latest()
+        index = _leaf(self.src.log, EventHash(event_hash))
+        if latest is None or index is None or index >= latest[0].size:
+            return None
+        checkpoint, note = latest
+        return InclusionEvidence(
+            leaf_index=index,
+            record=self.src.log.leaf_record(index),
+            proof=tuple(self.src.log.inclusion_proof(index=index, size=checkpoint.size)),
+            checkpoint_note=note.serialise(),
+        )
