@@ -40,7 +40,7 @@ from tests.integration.registry import registry_records
 from tests.projections.ledger_kit import drop_views
 
 ORIGIN = "api.hoso.example/hanoi"
-PASSPHRASE = "api test passphrase"
+PASSPHRASE = "api test passphrase"  # noqa: S105 (a test keystore)
 WITNESS = "witness.api.hoso.example/so-tttt"
 START = monday_morning(0)
 
@@ -138,7 +138,7 @@ def issue_tokens(ledger: Ledger, world: World) -> dict[str, str]:
         "officer_a": issue("officer", "ward:tiepnhan-01", WARD, key_name="ward.reception"),
         "leader_a": issue("officer", "ward:lanhdao-01", WARD, key_name="ward.leader"),
         "officer_b": issue("officer", "police:tiepnhan-01", POLICE, key_name="police.reception"),
-        "system_a": issue("system", "system:thanhtoan-phuong", WARD),
+        "system_a": issue("system", "system:thanhtoan-phuong", WARD, key_name="ward.payments"),
         "inspector": issue("inspector", "inspector:thanhtra-01", "H26.THANHTRA"),
         "citizen_x": issue("citizen", "citizen", "", subject=subject(world.codes["ward_done"])),
         "citizen_y": issue("citizen", "citizen", "", subject=subject(world.codes["police_done"])),
