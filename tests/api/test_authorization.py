@@ -23,7 +23,9 @@ PRINCIPALS = (
 OFFICIALS_A = frozenset({"officer_a", "system_a", "inspector"})
 OFFICIALS = frozenset({"officer_a", "officer_b", "system_a", "inspector"})
 EVERYONE = frozenset(PRINCIPALS)
-PASS = "pass"  # authorised: the request got past auth and scope (2xx, or a 4xx about its input)
+AUTHORISED = (
+    "pass"  # authorised: the request got past auth and scope (2xx, or a 4xx about its input)
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def secrets_of(world: World) -> dict[str, list[str]]:
 
 def expected(route: Route, who: str) -> set[int] | str:
     if route.allowed >= {who}:
-        return PASS
+        return AUTHORISED
     if who == "public":
         return {401}
     if who in route.hidden:
@@ -130,7 +132,7 @@ def test_every_endpoint_for_every_principal(world: World, client: TestClient) ->
             status = response.status_code
             ok = (
                 (200 <= status < 300 or status in (400, 409, 422))
-                if want == PASS
+                if want == AUTHORISED
                 else status in want
             )
             if not ok:
