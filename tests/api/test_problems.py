@@ -3,6 +3,8 @@ catch-all answers 500 without internals (and only for real bugs: see test_schema
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
@@ -65,11 +67,11 @@ def test_body_limit_and_public_rate_limit(world: World) -> None:
         assert big.status_code == 413
         assert big.json()["check"] == "request.too_large"
 
-        def chunks() -> object:
+        def chunks() -> Iterator[bytes]:
             for _ in range(4):
                 yield b"\x00" * 1024
 
-        streamed = client.post("/v1/events", content=chunks(), headers=officer)  # type: ignore[arg-type]
+        streamed = client.post("/v1/events", content=chunks(), headers=officer)
         assert streamed.status_code == 413
         statuses = [client.get("/v1/checkpoints/latest").status_code for _ in range(3)]
         assert statuses[:2] == [200, 200]
