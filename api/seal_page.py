@@ -46,17 +46,31 @@ class SealVerifyRequest(BaseModel):
     seal: str = Field(max_length=2048, description="The seal URL, HS1: text, or digits")
 
 
-@router.get("/v1/seals/trust-list", response_class=PlainTextResponse)
+@router.get(
+    "/v1/seals/trust-list",
+    response_class=PlainTextResponse,
+    operation_id="getSealTrustList",
+    summary="The signed trust list of agency seal keys (a C2SP note)",
+)
 def get_trust_list(backend: Backend) -> PlainTextResponse:
     return PlainTextResponse(backend.trust_list_note(), media_type="text/plain; charset=utf-8")
 
 
-@router.post("/v1/seals/verify")
+@router.post(
+    "/v1/seals/verify",
+    operation_id="verifySeal",
+    summary="Verify a QR seal (URL, HS1: text or digits): authentic, valid, in the log",
+)
 def post_verify(request: SealVerifyRequest, backend: Backend) -> dict[str, object]:
     return check_seal(request.seal, backend).as_dict()
 
 
-@router.get("/s/{tail}", response_class=HTMLResponse)
+@router.get(
+    "/s/{tail}",
+    response_class=HTMLResponse,
+    operation_id="getSealPage",
+    summary="The verification page a phone opens from the QR",
+)
 def get_page(tail: str, backend: Backend, lang: Annotated[Lang, Query()] = "vi") -> HTMLResponse:
     verdict = check_seal(tail[:2048], backend)
     return HTMLResponse(render_page(verdict, tail=tail, lang=lang))

@@ -28,32 +28,37 @@ def export_bundle(url: str, *, dossier: str | None = None, result: str | None = 
     """The bundle of ``dossier``, or of the dossier holding result number ``result``."""
     backend = open_backend(url)
     try:
-        log = MerkleLog(backend)
-        latest = Checkpoints(log, signer=None).latest()
-        if latest is None:
-            raise BundleSubjectUnknown("the ledger has no signed checkpoint yet")
-        checkpoint = latest[0]
-        stored = Checkpoints(log, signer=None).note_at(checkpoint.size)
-        assert stored is not None  # noqa: S101 (latest() just read it)
-        if dossier is None:
-            if result is None:
-                raise BundleSubjectUnknown("name a dossier or a result")
-            dossier = _dossier_of_result(backend, result)
-        events = _entries(backend, log, dossier, checkpoint.size)
-        if not events:
-            raise BundleSubjectUnknown(
-                "no event of this dossier is covered by the latest checkpoint", found=dossier
-            )
-        return Bundle(
-            origin=checkpoint.origin,
-            checkpoint=stored.serialise(),
-            dossier=dossier,
-            result=result or "",
-            events=events,
-            registry=_entries(backend, log, REGISTRY_STREAM, checkpoint.size),
-        )
+        return bundle_of(backend, dossier=dossier, result=result)
     finally:
         backend.close()
+
+
+def bundle_of(backend: Backend, *, dossier: str | None = None, result: str | None = None) -> Bundle:
+    """:func:`export_bundle` over an open backend (the API's)."""
+    log = MerkleLog(backend)
+    latest = Checkpoints(log, signer=None).latest()
+    if latest is None:
+        raise BundleSubjectUnknown("the ledger has no signed checkpoint yet")
+    checkpoint = latest[0]
+    stored = Checkpoints(log, signer=None).note_at(checkpoint.size)
+    assert stored is not None  # noqa: S101 (latest() just read it)
+    if dossier is None:
+        if result is None:
+            raise BundleSubjectUnknown("name a dossier or a result")
+        dossier = _dossier_of_result(backend, result)
+    events = _entries(backend, log, dossier, checkpoint.size)
+    if not events:
+        raise BundleSubjectUnknown(
+            "no event of this dossier is covered by the latest checkpoint", found=dossier
+        )
+    return Bundle(
+        origin=checkpoint.origin,
+        checkpoint=stored.serialise(),
+        dossier=dossier,
+        result=result or "",
+        events=events,
+        registry=_entries(backend, log, REGISTRY_STREAM, checkpoint.size),
+    )
 
 
 def _entries(backend: Backend, log: MerkleLog, stream: str, size: int) -> tuple[BundleEntry, ...]:

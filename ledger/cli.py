@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ledger import __version__
+from ledger.cli_api import register as register_api_commands
 from ledger.cli_dossier import register as register_dossier_commands
 from ledger.cli_ledger import register as register_ledger_commands
 from ledger.cli_privacy import register as register_privacy_commands
@@ -62,6 +63,7 @@ register_privacy_commands(app)
 register_projection_commands(app)
 register_verify_commands(app)
 register_seal_commands(app)
+register_api_commands(app)
 
 
 def main() -> None:

@@ -87,6 +87,19 @@ class Settings(BaseSettings):
         description="Days a dossier that ended without a result is kept (set it per the"
         " agency's archive schedule; the default is only a placeholder)",
     )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="API: largest request body accepted (413 above it)"
+    )
+    api_public_rate: float = Field(
+        20.0, ge=0, description="API: requests/s per client IP without a token (0: no limit)"
+    )
+    api_public_burst: float = Field(60.0, ge=1, description="API: burst of the public rate limit")
+    api_token_cache_s: float = Field(
+        5.0, ge=0, description="API: seconds a checked token is cached (revocation delay)"
+    )
+    api_access_flush_s: float = Field(
+        10.0, gt=0, description="API: seconds between flushes of the personal-data access log"
+    )
 
     @model_validator(mode="after")
     def _secrets_parse(self) -> Settings:

@@ -1,0 +1,195 @@
+"""RFC 9457 problem details (``application/problem+json``) for every error the API returns.
+
+Each problem carries hoso's check id (``check``), and where the core said so, the
+position (``where``) and the expected and found values, exactly as the typed errors of
+:mod:`ledger.core.errors` render them. Bad input maps to 4xx; the catch-all handler
+turns anything unexpected into a 500 problem that says nothing about internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.core.errors import HosoError, MalformedError, VerificationError
+from ledger.storage.store import StreamConflict
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://hoso.example/problems/"
+log = logging.getLogger("hoso.api")
+
+# Checks whose failure means "no such thing" (404), "not now" (409) or "not available" (503).
+NOT_FOUND = frozenset(
+    {
+        "dossier.unknown",
+        "merkle.leaf_unknown",
+        "checkpoint.unknown",
+        "portal.dossier_unknown",
+        "bundle.unknown",
+        "privacy.subject_unknown",
+        "not_found",
+    }
+)
+UNAVAILABLE = frozenset({"keystore.closed", "checkpoint.no_log_key"})
+FORBIDDEN = frozenset({"privacy.access_refused"})
+GONE = frozenset({"privacy.erased"})
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem, extended with hoso's check id and its diagnostics."""
+
+    type: str = Field(examples=[TYPE_BASE + "append.conflict"])
+    title: str = Field(examples=["append.conflict"])
+    status: int = Field(examples=[409])
+    detail: str = Field(examples=["the stream already has an event at this position"])
+    check: str = Field(examples=["append.conflict"])
+    where: str | None = Field(None, examples=["stream 000.39.05.H26-260302-0001"])
+    expected: str | None = None
+    found: str | None = None
+    head: dict[str, Any] | None = Field(
+        None, description="On append.conflict: the stream's current head, to re-sign on"
+    )
+    known_size: int | None = Field(
+        None, description="On witness.size_mismatch: the size the ledger knows you cosigned"
+    )
+    errors: list[dict[str, Any]] | None = Field(None, description="Request validation errors")
+
+
+class ApiError(HosoError):
+    """An error of the API itself (auth, scope, limits), with its HTTP status."""
+
+    status = 400
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        check: str,
+        status: int,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.api_check = check
+        self.status = status
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(detail)
+
+    def _message(self) -> str:
+        return f"[{getattr(self, 'api_check', 'api')}]: {self.detail}"
+
+
+def unauthorized(detail: str = "a bearer token is required") -> ApiError:
+    return ApiError(
+        detail, check="auth.required", status=401, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def forbidden(detail: str, check: str = "auth.forbidden") -> ApiError:
+    return ApiError(detail, check=check, status=403)
+
+
+def not_found(detail: str = "not found") -> ApiError:
+    return ApiError(detail, check="not_found", status=404)
+
+
+def status_of(err: HosoError) -> int:
+    if isinstance(err, ApiError):
+        return err.status
+    by_check = ((NOT_FOUND, 404), (UNAVAILABLE, 503), (FORBIDDEN, 403), (GONE, 410))
+    for checks, status in by_check:
+        if err.check in checks:
+            return status
+    if isinstance(err, MalformedError):
+        return 400
+    if isinstance(err, StreamConflict) or err.check.startswith("domain."):
+        return 409
+    return 422 if isinstance(err, VerificationError) else 400
+
+
+def problem(
+    status: int,
+    check: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + check,
+        "title": check,
+        "status": status,
+        "detail": detail,
+        "check": check,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def hoso_problem(err: HosoError) -> JSONResponse:
+    status = status_of(err)
+    if isinstance(err, ApiError):
+        return problem(status, err.api_check, err.detail, headers=err.headers, **err.extra)
+    info = err.as_dict()
+    extra: dict[str, Any] = {"where": info.get("where")}
+    if isinstance(err, VerificationError):
+        extra["expected"] = info.get("expected")
+        extra["found"] = info.get("found")
+    if isinstance(err, StreamConflict):
+        extra["head"] = {
+            "stream": err.stream,
+            "n": err.head_n,
+            "event_hash": None if err.head_hash is None else err.head_hash.hex(),
+        }
+    return problem(status, err.check, err.detail, **extra)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: hoso errors, validation, HTTP errors, and the catch-all."""
+
+    async def on_hoso(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HosoError)  # noqa: S101 (registered for HosoError only)
+        return hoso_problem(exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return problem(
+            422, "request.invalid", "the request does not match its schema", errors=errors
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+        check = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
+        return problem(exc.status_code, check, str(exc.detail), headers=dict(exc.headers or {}))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged by type and route only: an exception's text may hold request data.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem(500, "server.error", "an unexpected error; it has been logged")
+
+    app.add_exception_handler(HosoError, on_hoso)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ProblemPublic, "description": text, "content": {PROBLEM_JSON: {}}}
+    for code, text in (
+        (400, "Malformed input (check id names what could not be parsed)"),
+        (401, "No or invalid bearer token"),
+        (403, "The principal may not do this"),
+        (404, "Not found, or not visible to this principal"),
+        (422, "Well-formed input that failed a check"),
+    )
+}

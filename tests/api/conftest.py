@@ -1,0 +1,3 @@
+from tests.api.world import client, world
+
+__all__ = ["client", "world"]
