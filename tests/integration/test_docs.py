@@ -140,3 +140,6 @@ def test_readme_operator_session_runs(tmp_path: Path) -> None:
     assert "001099000001" not in done.stdout.replace(shown, "")  # and nothing else shows it
     assert "Nguyễn Văn Thử" not in done.stdout.replace(shown, "")
     assert "a long passphrase" not in done.stdout + done.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["exit_code"] == 0, report
+    assert report["records"] == proof["tree_size"]
