@@ -175,7 +175,7 @@ def transfer(o: Office, c: Case) -> Story:
     acked = later(o, sent, 30)
     o.do(c.code, cmd.acknowledge_transfer(o.state(c.code), agency=c.transfer_to),
          f"{to}.handler", at=acked)  # fmt: skip
-    answered = later(o, acked, 2 * WORKING_DAY_MIN)
+    answered = later(o, acked, 4 * 60)
     o.do(
         c.code,
         cmd.return_transfer(o.state(c.code), agency=c.transfer_to, outcome="đã xác minh"),
