@@ -48,8 +48,8 @@ def working_days(calendar: WorkingCalendar) -> list[date]:
 
 
 def planted_positions(dossiers: int) -> dict[int, str]:
-    """Index → planted lifecycle: one of each kind, evenly spaced (none below 12 dossiers
-    per kind, so a small run keeps a realistic share of clean dossiers)."""
+    """Index → planted lifecycle: one of each kind, evenly spaced; at most one planted
+    dossier per five, so a small run (under 30) plants fewer kinds."""
     kinds = list(PLANTED)[: max(0, dossiers // 5)]
     if not kinds:
         return {}
