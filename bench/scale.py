@@ -28,9 +28,11 @@ Per stage: ``seconds`` (wall, measured in the child around the work itself),
 stage: ``os.wait4``'s rusage, which covers the child and the workers it waited for),
 ``peak_tree_rss_mb`` (the child plus its worker processes together, sampled from
 /proc every 0.2 s: a lower bound on the true peak) and the load average before and
-after. The baseline of this bench is the run itself: there is no other system to
-compare with, so there is no ratio; the stage rates can be compared with the
-per-component benches (bench.append, bench.proofs, bench.projections, bench.verify).
+after. The baseline, measured last in the same run (stage **read**): one plain
+``SELECT state FROM hoso_events ORDER BY notification_id`` streamed through a
+server-side cursor — the floor cost of touching every stored record once. Each
+stage's ``vs_read`` = its events/s ÷ the baseline's (how many times slower than just
+reading the log it is). ``--stages`` runs a subset (e.g. ``--reuse --stages read``).
 The machine is shared: numbers are noisy. The last line is one JSON object.
 """
 
@@ -51,7 +53,7 @@ from unittest import mock
 from bench._common import reset_postgres_database
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hoso_scale"
-STAGES = ("ingest", "integrate", "project", "verify")
+STAGES = ("ingest", "integrate", "project", "verify", "read")
 NOW_US = 1_780_000_000_000_000  # the verifier's "now": after every generated dossier
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -217,11 +219,27 @@ def stage_verify(url: str, *, dossiers: int, seed: int, workers: int) -> dict[st
     }
 
 
+def stage_read(url: str, *, dossiers: int, seed: int, workers: int) -> dict[str, Any]:
+    """The baseline: stream every stored record's bytes in log order, nothing else."""
+    import psycopg  # noqa: PLC0415
+
+    started = time.perf_counter()
+    count = size = 0
+    with psycopg.connect(url) as conn, conn.cursor(name="hoso_scale_read") as curs:
+        curs.itersize = 5000
+        curs.execute("SELECT state FROM hoso_events ORDER BY notification_id")
+        for (state,) in curs:
+            count += 1
+            size += len(state)
+    return {"seconds": time.perf_counter() - started, "events": count, "bytes": size}
+
+
 RUNNERS = {
     "ingest": stage_ingest,
     "integrate": stage_integrate,
     "project": stage_project,
     "verify": stage_verify,
+    "read": stage_read,
 }
 
 
@@ -307,6 +325,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep a ledger already in --url")
+    parser.add_argument(
+        "--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run"
+    )
     parser.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--dossiers", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -321,8 +342,10 @@ def main() -> None:
     per_dossier, fixed = events_per_dossier(args.seed)
     dossiers = max(1, round((args.events - fixed) / per_dossier))
     existing = has_ledger(args.url) if args.reuse else 0
-    stages = STAGES if not existing else STAGES[1:]
+    stages = [s for s in STAGES if s in args.stages and not (existing and s == "ingest")]
     if not existing:
+        if "ingest" not in stages:
+            raise SystemExit(f"no ledger in {args.url}: run the ingest stage first")
         reset_postgres_database(args.url)
     print(
         f"{dossiers} dossiers (≈{per_dossier:.2f} events each + {fixed}), "
@@ -335,7 +358,11 @@ def main() -> None:
     for stage in stages:
         results[stage] = run_stage(stage, args, dossiers)
         print(f"{stage}: {json.dumps(results[stage])}", file=sys.stderr)
-    events = results["integrate"]["size"]
+    events = has_ledger(args.url)
+    read_eps = results.get("read", {}).get("events_per_s", 0)
+    for stage, result in results.items():
+        if read_eps and stage != "read":
+            result["vs_read"] = round(result["events_per_s"] / read_eps, 3)
     print(
         json.dumps(
             {
