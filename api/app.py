@@ -146,12 +146,18 @@ def create_app(
 
 
 def seal_backend(app: FastAPI) -> LedgerSealBackend:
-    """The seal page's backend: the app's ledger; the trust list is signed with its log key."""
+    """The seal page's backend: the app's ledger; the trust list is signed with its log key.
+    One per app, so the signed trust list is cached until the key registry changes."""
     ledger = app.state.context.ledger
+    cached: LedgerSealBackend | None = getattr(app.state, "seal_backend", None)
+    if cached is not None and cached.src is ledger:
+        return cached
     signer = ledger.checkpoints.signer
     if signer is None:
         raise KeystoreClosed(
             "the seal trust list is signed with the log key: open the keystore",
             found="no log key",
         )
-    return LedgerSealBackend(ledger, log_signer=signer)
+    backend = LedgerSealBackend(ledger, log_signer=signer)
+    app.state.seal_backend = backend
+    return backend

@@ -2,15 +2,17 @@
 every stage a deployment runs, each stage timed and its peak memory measured.
 
     .venv/bin/python -m bench.scale [--url postgresql://postgres@127.0.0.1:5432/hoso_scale]
-        [--events 1000000] [--workers N] [--reuse] [--seed 1]
+        [--events 1000000] [--workers N] [--reuse] [--seed 1] [--mix hanoi|scenarios]
+        [--stages ingest integrate project verify read]
 
 The database in ``--url`` is dropped and re-created (unless ``--reuse`` finds a ledger
 there: then ingest is skipped). Stages, each in its own child process so that no stage
 inherits another's peak RSS:
 
-1. **ingest**: ``ledger.generate.generate_ledger`` (the demo's lifecycles, signed by
-   the officials' keys, appended through the checked ``EventStore`` in batches of
-   2,000) with enough dossiers for ``--events`` events. The generator also integrates
+1. **ingest**: ``ledger.generate.generate_ledger`` (``--mix``: the realistic Hanoi mix,
+   or the demo's nine scenarios in turn; every event signed by the acting official's
+   key and appended through the checked ``EventStore`` in batches of 2,000) with
+   enough dossiers for ``--events`` events. The generator also integrates
    the Merkle log and signs checkpoints; for this run its ``MerkleLog`` and
    ``_checkpoint`` are patched to no-ops in the child (``unittest.mock``, nothing
    changes in ``ledger/``), so this stage is appends only;
@@ -47,7 +49,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 
 from bench._common import reset_postgres_database
@@ -56,19 +58,23 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hoso_scale"
 STAGES = ("ingest", "integrate", "project", "verify", "read")
 NOW_US = 1_780_000_000_000_000  # the verifier's "now": after every generated dossier
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+Mix = Literal["hanoi", "scenarios"]
 
 
 # --- sizing and trust ---------------------------------------------------------
 
 
-def events_per_dossier(seed: int) -> tuple[float, int]:
-    """(events per dossier, fixed events) of the generator, measured on SQLite."""
+def events_per_dossier(seed: int, mix: Mix) -> tuple[float, int]:
+    """(events per dossier, fixed events) of the generator's ``mix``, measured on SQLite."""
     from ledger.generate import generate_ledger  # noqa: PLC0415
 
+    probe_dossiers = 360
     with tempfile.TemporaryDirectory() as tmp:
-        empty = generate_ledger(f"sqlite:///{tmp}/zero.db", dossiers=0, seed=seed)
-        probe = generate_ledger(f"sqlite:///{tmp}/probe.db", dossiers=90, seed=seed)
-    return (probe.events - empty.events) / 90, empty.events
+        empty = generate_ledger(f"sqlite:///{tmp}/zero.db", dossiers=0, seed=seed, mix=mix)
+        probe = generate_ledger(
+            f"sqlite:///{tmp}/probe.db", dossiers=probe_dossiers, seed=seed, mix=mix
+        )
+    return (probe.events - empty.events) / probe_dossiers, empty.events
 
 
 def trust_text(seed: int) -> str:
@@ -102,7 +108,7 @@ def has_ledger(url: str) -> int:
 # --- stages (each runs in a child process) -------------------------------------
 
 
-def stage_ingest(url: str, *, dossiers: int, seed: int, workers: int) -> dict[str, Any]:
+def stage_ingest(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
     from ledger import generate  # noqa: PLC0415
     from ledger.storage.database import Backend  # noqa: PLC0415
     from ledger.storage.merkle_log import MerkleLog  # noqa: PLC0415
@@ -127,7 +133,7 @@ def stage_ingest(url: str, *, dossiers: int, seed: int, workers: int) -> dict[st
         mock.patch.object(generate, "MerkleLog", AppendOnlyLog),
         mock.patch.object(generate, "_checkpoint", no_checkpoint),
     ):
-        generated = generate.generate_ledger(url, dossiers=dossiers, seed=seed)
+        generated = generate.generate_ledger(url, dossiers=dossiers, seed=seed, mix=mix)
     return {
         "seconds": time.perf_counter() - started,
         "events": generated.events,
@@ -135,7 +141,9 @@ def stage_ingest(url: str, *, dossiers: int, seed: int, workers: int) -> dict[st
     }
 
 
-def stage_integrate(url: str, *, dossiers: int, seed: int, workers: int) -> dict[str, Any]:
+def stage_integrate(
+    url: str, *, dossiers: int, seed: int, workers: int, mix: Mix
+) -> dict[str, Any]:
     from ledger.core.checkpoint import parse_checkpoint_text  # noqa: PLC0415
     from ledger.demo_scenarios import cast  # noqa: PLC0415
     from ledger.generate import GENERATE_ORIGIN, START_US, GeneratedKeys  # noqa: PLC0415
@@ -168,7 +176,7 @@ def stage_integrate(url: str, *, dossiers: int, seed: int, workers: int) -> dict
     }
 
 
-def stage_project(url: str, *, dossiers: int, seed: int, workers: int) -> dict[str, Any]:
+def stage_project(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
     from ledger.domain.calendar import load_calendar  # noqa: PLC0415
     from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
     from ledger.storage.database import open_backend  # noqa: PLC0415
@@ -186,7 +194,7 @@ def stage_project(url: str, *, dossiers: int, seed: int, workers: int) -> dict[s
     return {"seconds": elapsed, "events": rebuilt.events, "views": len(rebuilt.views)}
 
 
-def stage_verify(url: str, *, dossiers: int, seed: int, workers: int) -> dict[str, Any]:
+def stage_verify(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
     from ledger.domain.calendar import load_calendar  # noqa: PLC0415
     from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
     from ledger.verify_sources import DatabaseSource  # noqa: PLC0415
@@ -219,7 +227,7 @@ def stage_verify(url: str, *, dossiers: int, seed: int, workers: int) -> dict[st
     }
 
 
-def stage_read(url: str, *, dossiers: int, seed: int, workers: int) -> dict[str, Any]:
+def stage_read(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
     """The baseline: stream every stored record's bytes in log order, nothing else."""
     import psycopg  # noqa: PLC0415
 
@@ -286,6 +294,8 @@ def run_stage(stage: str, args: argparse.Namespace, dossiers: int) -> dict[str, 
         str(args.seed),
         "--workers",
         str(args.workers),
+        "--mix",
+        args.mix,
     ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
     peak_tree = 0
@@ -324,6 +334,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--mix",
+        choices=("hanoi", "scenarios"),
+        default="hanoi",
+        help="the generator's realistic Hanoi mix, or the demo's nine scenarios in turn",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep a ledger already in --url")
     parser.add_argument(
         "--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run"
@@ -334,12 +350,12 @@ def main() -> None:
 
     if args.child:
         out = RUNNERS[args.child](
-            args.url, dossiers=args.dossiers, seed=args.seed, workers=args.workers
+            args.url, dossiers=args.dossiers, seed=args.seed, workers=args.workers, mix=args.mix
         )
         print(json.dumps(out))
         return
 
-    per_dossier, fixed = events_per_dossier(args.seed)
+    per_dossier, fixed = events_per_dossier(args.seed, args.mix)
     dossiers = max(1, round((args.events - fixed) / per_dossier))
     existing = has_ledger(args.url) if args.reuse else 0
     stages = [s for s in STAGES if s in args.stages and not (existing and s == "ingest")]
@@ -369,6 +385,7 @@ def main() -> None:
                 "events": events,
                 "dossiers": dossiers,
                 "workers": args.workers,
+                "mix": args.mix,
                 "cpus": os.cpu_count(),
                 "reused": bool(existing),
                 "load_avg_start": [round(x, 2) for x in load_start],

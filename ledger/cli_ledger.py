@@ -165,6 +165,22 @@ def keys_list(db: str | None = DbOption) -> None:
             typer.echo(f"{reg.key_id.hex()}  {reg.actor}  {roles}  {reg.agency}  {status}")
 
 
+@keys_app.command("trust-file")
+def keys_trust_file(db: str | None = DbOption) -> None:
+    """Print this ledger's trust roots for `hoso verify --trust` (docs/verify.md): origin,
+    the log key (from the keystore), the authority and witness keys (from settings).
+    Publish it; inspectors should get it from you, not from the server they check."""
+    with opened(db, keystore=True) as ledger:
+        signer = ledger.checkpoints.signer
+        if signer is None:
+            fail(f"the keystore has no log key {ledger.settings.log_key_name!r}", 3)
+        assert signer is not None  # noqa: S101
+        lines = [f"origin {ledger.settings.origin}", f"log {signer.verifier.vkey}"]
+        lines += [f"authority {vkey}" for vkey in ledger.settings.authority_keys]
+        lines += [f"witness {vkey}" for vkey in ledger.settings.witness_keys]
+        typer.echo("\n".join(lines))
+
+
 def _registry_append(ledger: Ledger, kind: str, payload: dict[str, Value], authority: str) -> int:
     assert ledger.keystore is not None  # noqa: S101
     head = ledger.store.head(REGISTRY_STREAM)

@@ -67,7 +67,9 @@ def _now(value: str | None) -> int:
 
 
 def verify(
-    db: str | None = typer.Option(None, "--db", help="Database URL of the ledger to verify"),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL of the ledger (default: HOSO_DATABASE_URL)"
+    ),
     bundle: Path | None = typer.Option(None, "--bundle", help="An offline bundle file"),
     trust: Path = typer.Option(..., "--trust", help="Trust roots file (docs/verify.md)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object"),
@@ -84,9 +86,12 @@ def verify(
     ),
     rules: bool = typer.Option(True, "--rules/--no-rules", help="Run steps 8-9"),
 ) -> None:
-    """Verify a whole ledger (--db) or one dossier's bundle (--bundle), offline."""
-    if (db is None) == (bundle is None):
-        _fail("give exactly one of --db URL and --bundle FILE", EXIT_USAGE)
+    """Verify a whole ledger (--db, default HOSO_DATABASE_URL) or one dossier's bundle
+    (--bundle), offline."""
+    if db is not None and bundle is not None:
+        _fail("give one of --db URL and --bundle FILE, not both", EXIT_USAGE)
+    if db is None and bundle is None:
+        db = Settings().database_url
     roots = _trust(trust)
     now_us = _now(now)
     console = Console(stderr=as_json)

@@ -1,31 +1,33 @@
-"""``hoso demo``: the ledger end to end on a real database (SQLite by default).
+"""``hoso demo``: a realistic Hanoi ledger end to end on a real database (SQLite by default).
 
-An authority registers the officials' keys; officials of three Hanoi agencies
-take nine dossiers through realistic lifecycles (ledger.demo_scenarios), each
-event signed by the acting official and checked by the store against the
-dossier lifecycle; the integrator turns every stored record into a Merkle
-leaf; the ledger signs C2SP checkpoints and a witness cosigns after checking
-consistency. Then an inspector-style pass re-verifies everything from the raw
-stored bytes with the pure core alone, the post-audit rules report the
-planted violations, and one flipped bit is shown to be caught. The demo's keys
-are generated for the run and never written anywhere; no personal data
-appears in any event.
+The generator (:mod:`ledger.generate`, ``mix="hanoi"``, personal data on) writes
+the key registry and the dossiers of seven Hanoi agencies over four months
+across Tết, integrates them into the Merkle log, signs checkpoints and has the
+witness cosign; then the demo rebuilds the projections and the rule findings,
+writes result sheets with QR seals, runs the offline verifier over the whole
+database (with its HTML report), shows one flipped bit caught, and prepares
+what ``hoso serve`` needs to browse it (:mod:`ledger.demo_steps`). The output
+goes to ``hoso-data/`` (beside the SQLite file). Every key is derived from
+``--seed``: demo-only keys, never for real use.
+
+``DemoKeys``, ``registry_events`` and ``verify_from_bytes`` are the small
+nine-scenario kit that tests build their own ledgers with.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ledger.core import merkle
 from ledger.core.checkpoint import Cosigner, open_checkpoint, verify_cosignatures
-from ledger.core.errors import HosoError
 from ledger.core.event import (
     EventBody,
     SignedEvent,
@@ -35,7 +37,7 @@ from ledger.core.event import (
     verify_signatures,
 )
 from ledger.core.hashing import GENESIS_PREV, EventHash
-from ledger.core.note import Ed25519NoteSigner, Note
+from ledger.core.note import Ed25519NoteSigner
 from ledger.core.registry import (
     KEY_REGISTERED,
     REGISTRY_STREAM,
@@ -46,34 +48,24 @@ from ledger.core.registry import (
 from ledger.core.signing import KeyId, PublicKey, Signer
 from ledger.demo_scenarios import (
     DAY,
-    MINUTE,
-    POLICE,
-    SCENARIOS,
-    WARD,
-    Office,
     Official,
-    Scenario,
-    SimClock,
-    cast,
     generate_keys,
-    monday_morning,
 )
-from ledger.domain.calendar import load_calendar, vn_datetime
-from ledger.domain.procedures import load_catalogue
-from ledger.domain.rules import Finding
-from ledger.dossiers import DossierPolicy, DossierService
-from ledger.privacy.access_log import AccessLog
-from ledger.privacy.crypto import MasterKey, MasterKeys
+from ledger.demo_steps import (
+    Sheets,
+    open_ledger,
+    projections_and_findings,
+    result_sheets,
+    serve_files,
+    tamper,
+    verify,
+)
+from ledger.demo_summary import passed, print_summary, summary_json, tally
+from ledger.generate import GeneratedLedger, generate_ledger
 from ledger.privacy.records import PersonalRecord
-from ledger.privacy.service import PersonalData
-from ledger.privacy.vault import Vault
-from ledger.result_sheet import demo_sheets
 from ledger.settings import Settings
-from ledger.storage.checkpoints import Checkpoints
-from ledger.storage.custodian import Custodian
-from ledger.storage.database import Backend, open_backend, parse_database_url
-from ledger.storage.merkle_log import MerkleLog
-from ledger.storage.store import EventStore
+from ledger.storage.database import open_backend, parse_database_url
+from verify.run import Report
 
 ORIGIN = "demo.hoso.example/hanoi"
 DEFAULT_DB = "sqlite:///hoso-data/demo.sqlite"
@@ -179,12 +171,34 @@ def prepare_database(url: str) -> None:
             Path(parsed.path + suffix).unlink(missing_ok=True)
 
 
+@dataclass
+class DemoRun:
+    """What the demo did, for the summary (rich or ``--json``)."""
+
+    db: str
+    folder: Path
+    generated: GeneratedLedger
+    seconds: dict[str, float] = field(default_factory=dict)
+    findings_table: int = 0
+    sheets: Sheets | None = None
+    report: Report | None = None
+    tamper: str = ""
+    env: Path | None = None
+    token: str = ""
+    states: Counter[str] = field(default_factory=Counter)
+    by_agency: dict[str, Counter[str]] = field(default_factory=dict)
+    on_time: dict[str, tuple[int, int]] = field(default_factory=dict)  # agency → (on time, all)
+    tet_pushed: int = 0
+
+
 def run_demo(
     *,
-    rounds: int,
+    dossiers: int = 1000,
     db: str = DEFAULT_DB,
+    seed: int = 1,
     console: Console | None = None,
     applicants: dict[str, PersonalRecord] | None = None,
+    as_json: bool = False,
 ) -> int:
     """Run the demo; return the process exit code (0 when every check passed).
 
@@ -196,224 +210,63 @@ def run_demo(
     try:
         if backend.recorder.max_notification_id():
             raise DemoError(f"{parse_database_url(db)} already holds a ledger; use an empty one")
-        return _run(out, backend_url=db, backend=backend, rounds=rounds, applicants=applicants)
     finally:
         backend.close()
+    parsed = parse_database_url(db)
+    folder = Path(parsed.path).parent if parsed.kind == "sqlite" else Path("hoso-data")
+    folder.mkdir(parents=True, exist_ok=True)
+    run = _run(out, db=db, folder=folder, dossiers=dossiers, seed=seed, quiet=as_json)
+    if applicants is not None:
+        applicants.update(run.generated.applicants)
+    ok = passed(run)
+    if as_json:
+        out.print_json(data=summary_json(run, ok=ok))
+    else:
+        print_summary(out, run, ok=ok)
+    return 0 if ok else 1
 
 
-def _run(
-    out: Console,
-    *,
-    backend_url: str,
-    backend: Backend,
-    rounds: int,
-    applicants: dict[str, PersonalRecord] | None,
-) -> int:
-    people = cast()
-    keys = DemoKeys.generate(people)
-    catalogue, calendar = load_catalogue(), load_calendar()
-    store = EventStore(
-        backend, origin=ORIGIN, authorities=keys.authorities(), policy=DossierPolicy(catalogue)
-    )
-    log = MerkleLog(backend)
-    checkpoints = Checkpoints(log, signer=keys.log, witnesses=[keys.witness.verifier])
-    service = DossierService(
-        store,
-        catalogue=catalogue,
-        calendar=calendar,
-        signer_for=keys.people.__getitem__,
-        clock_us=lambda: START_US,
-    )
-    out.rule("[bold]hoso demo[/]: Hanoi dossiers on a signed, verifiable ledger")
-    out.print(f"database: {escape(str(parse_database_url(backend_url)))}")
-    registrations = registry_events(keys, people)
-    store.append([e.record for e in registrations])
-    out.print(f"key registry: {len(registrations)} officials' keys registered by the authority")
+def _run(out: Console, *, db: str, folder: Path, dossiers: int, seed: int, quiet: bool) -> DemoRun:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=out, disable=quiet) as bars:
 
-    clock = SimClock(START_US)
-    privacy = demo_privacy(backend, service, keys, clock)
-    office = Office(service, people, privacy, clock)
-    office.applicants = {} if applicants is None else applicants
-    stories: list[tuple[str, str]] = []
-    for week in range(rounds):
-        start_us = monday_morning(week)
-        for number, scenario in enumerate(SCENARIOS, start=1):
-            code = f"{_agency_of(scenario)}-{_yymmdd(start_us)}-{week * 100 + number:04d}"
-            stories.append((code, scenario(office, code, start_us + number * 17 * MINUTE)))
-            if week == 0 and number == len(SCENARIOS) // 2:
-                log.integrate()
-                first = checkpoints.sign(now_us=START_US)
-    _print_dossiers(out, service, stories[: len(SCENARIOS)])
-    privacy_findings = _privacy_story(out, office, stories)
+        def step(label: str, total: int) -> Callable[[int, int], None]:
+            task = bars.add_task(label, total=total)
 
-    note_bytes = _checkpoint_and_cosign(out, log, checkpoints, keys, first)
-    sheets = demo_sheets(
-        backend,
-        service,
-        log,
-        checkpoints,
-        keys.people,
-        people,
-        [c for c, _ in stories],
-        backend_url,
-    )
-    out.print(escape(sheets), highlight=False, soft_wrap=True)
+            def tick(done: int, of: int) -> None:
+                bars.update(task, completed=done, total=of)
 
-    records = [n.state for n in backend.recorder.select_notifications(start=1, limit=10**9)]
-    try:
-        size, witnesses = verify_from_bytes(records, note_bytes, keys)
-    except HosoError as err:
-        out.print(f"[red]verification failed[/]: {escape(str(err))}")
-        return 1
-    out.print(
-        f"[green]✓ verified from the stored bytes[/]: {size} records — every signature against "
-        f"the key registry at its log position, {len(stories)} dossier chains, {size} inclusion "
-        f"proofs against the checkpoint root, the log's signature, cosignature by "
-        f"{', '.join(witnesses)}"
-    )
-    codes = [code for code, _ in stories]
-    now = max(service.history(c)[-1].body.time_us for c in codes) + 1
-    findings = service.audit(codes, now_us=now)
-    _print_findings(out, findings + privacy_findings)
-    tampered = list(records)
-    target = len(registrations) + 3
-    flipped = bytearray(tampered[target])
-    flipped[len(flipped) // 3] ^= 0x01
-    tampered[target] = bytes(flipped)
-    try:
-        verify_from_bytes(tampered, note_bytes, keys)
-    except HosoError as err:
-        out.print(
-            f"[green]✓ tamper caught[/]: one bit flipped in leaf {target} → {escape(str(err))}"
+            return tick
+
+        began = time.perf_counter()
+        generated = generate_ledger(
+            db,
+            dossiers=dossiers,
+            seed=seed,
+            origin=ORIGIN,
+            privacy=True,
+            progress=step("registry, keys, dossiers, checkpoints, cosignatures", dossiers),
         )
-        return 0
-    out.print("[red]✗ a flipped bit went unnoticed[/]")
-    return 1
-
-
-def _checkpoint_and_cosign(
-    out: Console, log: MerkleLog, checkpoints: Checkpoints, keys: DemoKeys, first: Note
-) -> bytes:
-    """Sign the latest checkpoint; the witness cosigns the first, then the latest."""
-    log.integrate()
-    note = checkpoints.sign(now_us=START_US + 1)
-    latest = open_checkpoint(note.serialise(), origin=ORIGIN, log_keys=[keys.log.verifier])[0]
-    earlier = open_checkpoint(first.serialise(), origin=ORIGIN, log_keys=[keys.log.verifier])[0]
-    checkpoints.add_cosignature(
-        size=earlier.size, signature=keys.witness.cosign(earlier, timestamp=1)
-    )
-    # The ledger accepts this cosignature only after checking consistency earlier → latest.
-    cosigned = checkpoints.add_cosignature(
-        size=latest.size, signature=keys.witness.cosign(latest, timestamp=2)
-    )
-    out.print(
-        f"\n[bold]Signed checkpoint[/] (C2SP tlog-checkpoint), cosigned by the witness after a "
-        f"consistency proof {earlier.size}→{latest.size}:"
-    )
-    note_bytes = cosigned.serialise()
-    out.print(note_bytes.decode(), markup=False, highlight=False, soft_wrap=True)
-    return note_bytes
-
-
-def demo_privacy(
-    backend: Backend, service: DossierService, keys: DemoKeys, clock: SimClock
-) -> PersonalData:
-    """The vault and access log, with fresh random secrets for this run only."""
-    vault = Vault(
-        backend.sql,
-        keys=MasterKeys(MasterKey(os.urandom(32))),
-        index_key=os.urandom(32),
-        clock_us=clock,
-    )
-    access = AccessLog(backend.sql, service.store, clock_us=clock, signer=keys.people["access"])
-    return PersonalData(
-        vault,
-        access,
-        service,
-        clock_us=clock,
-        retention_us=DEMO_RETENTION_US,
-        custodian=Custodian(service.store, keys.people.__getitem__, clock_us=clock),
-    )
-
-
-def _privacy_story(out: Console, office: Office, stories: list[tuple[str, str]]) -> list[Finding]:
-    """A planted out-of-scope read, an erasure, the access log flushed; their findings."""
-    privacy = office.privacy
-    assert privacy is not None  # noqa: S101 (the demo always enables it)
-    by_procedure: dict[str, str] = {}
-    for code, _ in stories:
-        by_procedure.setdefault(office.state(code).procedure, code)
-    latest = max(office.service.history(c)[-1].body.time_us for c, _ in stories)
-    office.clock.now = latest + DAY
-    # PLANTED: a police officer opens a ward dossier's applicant record.
-    office.read_personal(by_procedure["1.001193"], "police.reception", "processing")
-    refused = office.state(by_procedure["1.000894"])  # marriage, refused at reception
-    office.clock.now = latest + DEMO_RETENTION_US + DAY
-    privacy.erase(
-        refused.applicant,
-        basis="no_retention_duty",
-        request_hash=hashlib.sha256(b"demo erasure request").digest(),
-        actor=office.people["ward.leader"].actor,
-        keys=["ward.leader"],
-    )
-    logged = privacy.access.flush()
-    subjects = len(stories)
-    out.print(
-        f"\n[bold]Personal data[/]: {subjects} applicants' records in the vault, each encrypted "
-        f"under its own key; the ledger holds only salted commitments. {logged} reads by "
-        f"officials logged as signed DataAccessed batches on system/access. The refused "
-        f"marriage applicant's data was erased (signed SubjectErased; key and records destroyed)."
-    )
-    return privacy.audit()
-
-
-def _agency_of(scenario: Scenario) -> str:
-    police = {
-        "residence_with_supplement",
-        "criminal_record_interagency",
-        "permanent_residence_late",
-        "paper_copy_without_basis",
-    }
-    return POLICE if scenario.__name__ in police else WARD
-
-
-def _yymmdd(t_us: int) -> str:
-    return vn_datetime(t_us).strftime("%y%m%d")
-
-
-def _print_dossiers(out: Console, service: DossierService, stories: list[tuple[str, str]]) -> None:
-    table = Table("dossier", "procedure", "status", "events", "what happened", title="Dossiers")
-    for code, story in stories:
-        state = service.state(code)
-        assert state is not None  # noqa: S101 (the scenario created it)
-        flags = [
-            f
-            for f, on in (
-                ("rescheduled", state.rescheduled),
-                ("revoked", state.revoked),
-                ("corrected", state.corrected),
+        run = DemoRun(db, folder, generated)
+        run.seconds["generate"] = time.perf_counter() - began
+        ledger = open_ledger(db, generated)
+        try:
+            began = time.perf_counter()
+            tick = step("projections and rule findings", 1)
+            run.findings_table = projections_and_findings(ledger, tick)
+            run.seconds["projections"] = time.perf_counter() - began
+            began = time.perf_counter()
+            run.sheets = result_sheets(ledger, generated, folder / "results")
+            run.seconds["result_sheets"] = time.perf_counter() - began
+            began = time.perf_counter()
+            tick = step("offline verifier", generated.events)
+            run.report = verify(
+                ledger, db, generated, folder / "trust.txt", folder / "report.html", tick
             )
-            if on
-        ]
-        status = f"{state.portal_code} {state.state.label}" + (
-            f" ({', '.join(flags)})" if flags else ""
-        )
-        table.add_row(code, state.procedure, status, str(state.n), story)
-    out.print(table)
-
-
-def _print_findings(out: Console, findings: list[Finding]) -> None:
-    table = Table(
-        "rule",
-        "dossier",
-        "event",
-        "agency",
-        "expected",
-        "found",
-        title=f"Post-audit rules: {len(findings)} finding(s)",
-    )
-    for f in findings:
-        table.add_row(
-            f.rule, f.stream, "" if f.n is None else str(f.n), f.agency, f.expected, f.found
-        )
-    out.print(table)
+            run.seconds["verify"] = time.perf_counter() - began
+            run.tamper = tamper(ledger, generated)
+            run.env, run.token = serve_files(ledger, generated, folder, db)
+            tally(run, ledger)
+        finally:
+            ledger.close()
+    return run

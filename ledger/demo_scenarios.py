@@ -90,8 +90,10 @@ class Office:
         people: dict[str, Official],
         privacy: PersonalData | None = None,
         clock: SimClock | None = None,
+        staff: dict[str, str] | None = None,
     ) -> None:
         self.service = service
+        self.staff = STAFF if staff is None else staff  # agency code → keystore-name prefix
         self.people = people
         self.privacy = privacy
         self.clock = clock or SimClock()
@@ -137,7 +139,7 @@ class Office:
             "portal",
             at=at,
         )
-        staff = _staff(agency)
+        staff = self.staff[agency]
         components = self.service.catalogue.get(procedure).component_codes
         for i, component in enumerate(sorted(components)):
             self.do(
@@ -153,7 +155,7 @@ class Office:
             )
 
     def receive(self, code: str, *, at: int) -> None:
-        staff = _staff(self.state(code).agency)
+        staff = self.staff[self.state(code).agency]
         self.service.receive(
             code,
             actor=self.people[f"{staff}.reception"].actor,
@@ -165,7 +167,7 @@ class Office:
 
     def assign(self, code: str, *, department: str, at: int) -> None:
         """Reception hands the dossier to the agency's handler."""
-        staff = _staff(self.state(code).agency)
+        staff = self.staff[self.state(code).agency]
         handler = self.people[f"{staff}.handler"].actor
         self.do(
             code,
@@ -183,7 +185,7 @@ class Office:
         at: int,
         medium: str = "electronic",
     ) -> None:
-        staff = _staff(self.state(code).agency)
+        staff = self.staff[self.state(code).agency]
         self.read_personal(code, f"{staff}.leader", "result")
         self.do(
             code,
@@ -200,7 +202,7 @@ class Office:
         )
 
     def deliver(self, code: str, number: str, *, at: int, channel: str = "vneid") -> None:
-        staff = _staff(self.state(code).agency)
+        staff = self.staff[self.state(code).agency]
         self.do(
             code,
             cmd.deliver_result(self.state(code), result_number=number, channel=channel),
@@ -209,8 +211,8 @@ class Office:
         )
 
 
-def _staff(agency: str) -> str:
-    return {WARD: "ward", POLICE: "police", JUSTICE: "justice"}[agency]
+STAFF = {WARD: "ward", POLICE: "police", JUSTICE: "justice"}
+"""The demo cast's keystore-name prefix of each agency's officials."""
 
 
 def monday_morning(week: int) -> int:

@@ -1,35 +1,48 @@
-"""A fast, seeded, deterministic ledger generator (``hoso generate``).
+"""A fast, seeded, deterministic ledger generator (``hoso generate``, ``hoso demo``).
 
-It runs the demo's realistic dossier lifecycles (:mod:`ledger.demo_scenarios`:
-nine scenarios, three of them with planted post-audit violations) through a
-local, in-memory dossier service: every event is built by the same domain
-commands, folded by the same state machine and signed by the acting
-official's key, but instead of one append per event the records are buffered
-and appended through :meth:`EventStore.append` in large batches, where the
-store re-checks everything (signatures, chains, the key registry and the
-dossier lifecycle policy). Then the Merkle log is integrated, a checkpoint is
-signed half-way and at the end, and a witness cosigns both.
+Two mixes. ``mix="hanoi"`` (the default) is the realistic one
+(:mod:`ledger.generator`): the Public Administration Service Center, three
+ward People's Committees, a district police office, the city police and the
+Department of Justice; arrivals over the working days of January–April 2026
+across Tết; a weighted mix of lifecycles (on time, supplements, apologies with
+a new date, inter-agency transfers, refusals, withdrawals, post-audits,
+revocations, corrections) and a handful of planted violations, one of each
+kind, whose rule ids :attr:`GeneratedLedger.planted` names. ``privacy=True``
+puts each applicant in the vault, logs officials' reads and erases a couple of
+applicants past retention (the demo); benchmarks leave it off. ``mix="scenarios"``
+cycles the demo's nine scenarios (:mod:`ledger.demo_scenarios`), which some
+tests index by position.
+
+Either way every event is built by the same domain commands, folded by the
+same state machine and signed by the acting official's key, but instead of
+one append per event the records are buffered and appended through
+:meth:`EventStore.append` in large batches, where the store re-checks
+everything (signatures, chains, the key registry and the dossier lifecycle
+policy). Then the Merkle log is integrated, a checkpoint is signed half-way
+and at the end, and a witness cosigns both.
 
 Every key is derived from the seed (``Signer(SHA-256("hoso/generate/v1" 0x00
-|| seed as 8 bytes big-endian || name))``), every time is simulated, so the
-same arguments give the same bytes. These are test keys: never use a
-generated ledger's keys for anything real.
+|| seed as 8 bytes big-endian || name))``), every time and choice is
+simulated, so the same arguments give the same ledger bytes (the vault's
+ciphertext, with ``privacy``, uses fresh nonces). These are test keys: never
+use a generated ledger's keys for anything real.
 
-API (stable; the projections and the scale run reuse it)::
+API (stable; the projections, the benchmarks and the scale run reuse it)::
 
     generated = generate_ledger(url, dossiers=1000, seed=1)
     generated.origin, generated.trust_lines(), generated.events, generated.codes
+    generated.planted  # rule id → planted findings
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Literal
 
 from ledger.core.checkpoint import Cosigner, parse_checkpoint_text
-from ledger.core.event import EventBody, SignedEvent, sign_event
+from ledger.core.event import EventBody, sign_event
 from ledger.core.hashing import GENESIS_PREV, EventHash
 from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.registry import KEY_REGISTERED, REGISTRY_STREAM, key_registered
@@ -44,16 +57,30 @@ from ledger.demo_scenarios import (
     cast,
     monday_morning,
 )
-from ledger.domain import commands as cmd
-from ledger.domain.calendar import load_calendar, vn_datetime
-from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
+from ledger.domain.calendar import vn_datetime
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
+from ledger.dossiers import DossierPolicy
+from ledger.generator.buffered import BufferedService
+from ledger.generator.hanoi import hanoi_cast
+from ledger.generator.lifecycles import Case, Story
+from ledger.generator.run import PrivacyKeys, Written, write_hanoi
+from ledger.privacy.records import PersonalRecord
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.database import open_backend
 from ledger.storage.merkle_log import MerkleLog
-from ledger.storage.store import Appended, EventStore
+from ledger.storage.store import EventStore
 
+__all__ = [
+    "AUTHORITY_ACTOR",
+    "GENERATE_ORIGIN",
+    "BufferedService",
+    "GeneratedKeys",
+    "GeneratedLedger",
+    "derive_signer",
+    "generate_ledger",
+]
+
+Mix = Literal["hanoi", "scenarios"]
 GENERATE_ORIGIN: Final = "generated.hoso.example/hanoi"
 WITNESS_NAME: Final = "witness.generated.hoso.example/so-tttt"
 AUTHORITY_ACTOR: Final = "authority:generated"
@@ -112,6 +139,14 @@ class GeneratedLedger:
     log_vkey: str
     witness_vkey: str
     people: dict[str, Official] = field(repr=False)
+    planted: dict[str, int] = field(default_factory=dict)  # rule id → planted findings
+    lifecycles: dict[str, int] = field(default_factory=dict)  # lifecycle → dossiers
+    cases: list[Case] = field(default_factory=list, repr=False)
+    subjects: int = 0  # applicants in the vault
+    reads: int = 0  # officials' reads in the access log
+    erased: list[str] = field(default_factory=list)  # dossiers whose applicant was erased
+    applicants: dict[str, PersonalRecord] = field(default_factory=dict, repr=False)
+    privacy_keys: PrivacyKeys | None = field(default=None, repr=False)
 
     def trust_lines(self) -> str:
         """The trust file (docs/verify.md §Trust file) for this ledger."""
@@ -126,76 +161,6 @@ class GeneratedLedger:
     def keys(self) -> GeneratedKeys:
         """The ledger's keys, re-derived from the seed (for tests that tamper with it)."""
         return GeneratedKeys.derive(self.seed, self.people, self.origin)
-
-
-class BufferedService(DossierService):
-    """The dossier service with a local, in-memory view of the dossiers it writes.
-
-    ``execute`` signs on the local head and buffers the record; ``flush``
-    appends the buffer in one checked batch. Reads come from the local view,
-    which the store's checks confirm at flush time.
-    """
-
-    def __init__(
-        self, store: EventStore, *, signers: dict[str, Signer], people: dict[str, Official]
-    ) -> None:
-        super().__init__(
-            store,
-            catalogue=load_catalogue(),
-            calendar=load_calendar(),
-            signer_for=signers.__getitem__,
-            clock_us=lambda: START_US,
-        )
-        self._info = {
-            signers[name].key_id: SignerInfo(o.actor, o.roles, o.agency)
-            for name, o in people.items()
-        }
-        self._heads: dict[str, tuple[SignedEvent, DossierState]] = {}
-        self.buffer: list[bytes] = []
-        self.appended = 0
-
-    def state(self, code: str) -> DossierState | None:
-        head = self._heads.get(code)
-        return None if head is None else head[1]
-
-    def execute(
-        self,
-        code: str,
-        draft: cmd.Draft,
-        *,
-        actor: str,
-        keys: Sequence[str],
-        time_us: int | None = None,
-    ) -> Appended:
-        head = self._heads.get(code)
-        body = EventBody(
-            origin=self.store.origin,
-            stream=code,
-            n=1 if head is None else head[0].body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head[0].event_hash),
-            type=draft.type,
-            actor=actor,
-            time_us=self.clock_us() if time_us is None else time_us,
-            payload=draft.payload,
-        )
-        event = sign_event(body, [self.signer_for(name) for name in keys])
-        signers = tuple(self._info[s.key_id] for s in event.signatures)
-        state = (
-            start(body, signers) if head is None else evolve(head[1], body, signers, self.catalogue)
-        )
-        self._heads[code] = (event, state)
-        self.buffer.append(event.record)
-        return Appended(code, body.n, event.event_hash)
-
-    def forget(self, code: str) -> None:
-        """Drop a finished dossier's local view (memory stays flat)."""
-        self._heads.pop(code, None)
-
-    def flush(self) -> None:
-        if self.buffer:
-            self.store.append(self.buffer)
-            self.appended += len(self.buffer)
-            self.buffer = []
 
 
 def registry_records(keys: GeneratedKeys, people: dict[str, Official], origin: str) -> list[bytes]:
@@ -231,6 +196,17 @@ def dossier_code(index: int, start_us: int, scenario: str) -> str:
     return f"{agency}-{vn_datetime(start_us).strftime('%y%m%d')}-{index:06d}"
 
 
+def privacy_keys(seed: int) -> PrivacyKeys:
+    """The vault's keys for a generated ledger with personal data (demo-only, from the seed)."""
+
+    def derive(name: str) -> bytes:
+        return hashlib.sha256(
+            b"hoso/generate/v1\x00" + seed.to_bytes(8, "big") + name.encode()
+        ).digest()
+
+    return PrivacyKeys(derive("vault/master"), derive("vault/index"))
+
+
 def generate_ledger(
     url: str,
     *,
@@ -239,53 +215,53 @@ def generate_ledger(
     origin: str = GENERATE_ORIGIN,
     batch: int = DEFAULT_BATCH,
     progress: Callable[[int, int], None] | None = None,
+    mix: Mix = "hanoi",
+    privacy: bool = False,
 ) -> GeneratedLedger:
     """Create the schema at ``url`` (which must hold no ledger yet) and write a ledger:
-    key registrations, ``dossiers`` dossier histories cycling through the demo's
-    nine scenarios, the Merkle log, a checkpoint half-way and one at the end, each
-    cosigned by the witness. ``progress(done, total)`` is called per dossier batch.
+    key registrations, ``dossiers`` dossier histories (``mix``), the Merkle log, a
+    checkpoint half-way and one at the end, each cosigned by the witness.
+    ``progress(done, total)`` is called per dossier batch.
     """
     if dossiers < 0:
         raise ValueError("dossiers must be >= 0")
-    people = cast()
+    if privacy and mix != "hanoi":
+        raise ValueError("personal data comes with the hanoi mix")
+    people = hanoi_cast() if mix == "hanoi" else cast()
     keys = GeneratedKeys.derive(seed, people, origin)
     backend = open_backend(url)
     try:
         if backend.recorder.max_notification_id():
             raise ValueError(f"{url} already holds a ledger; generate into an empty database")
         authorities: dict[KeyId, PublicKey] = {keys.authority.key_id: keys.authority.public_key}
-        catalogue = load_catalogue()
         store = EventStore(
-            backend, origin=origin, authorities=authorities, policy=DossierPolicy(catalogue)
+            backend, origin=origin, authorities=authorities, policy=DossierPolicy(load_catalogue())
         )
         store.append(registry_records(keys, people, origin))
-        service = BufferedService(store, signers=keys.people, people=people)
-        office = Office(service, people)
         log = MerkleLog(backend)
         checkpoints = Checkpoints(log, signer=keys.log, witnesses=[keys.witness.verifier])
-        codes: list[str] = []
-        half = dossiers // 2
         signed: list[int] = []
-        for index in range(dossiers):
-            scenario = SCENARIOS[index % len(SCENARIOS)]
-            week = (index // len(SCENARIOS)) % WEEKS
-            slot = index // (len(SCENARIOS) * WEEKS)
-            start_us = monday_morning(week) + (index % len(SCENARIOS)) * 17 * MINUTE + slot
-            code = dossier_code(index, start_us, scenario.__name__)
-            scenario(office, code, start_us)
-            service.forget(code)
-            codes.append(code)
-            if len(service.buffer) >= batch:
-                service.flush()
-                if progress is not None:
-                    progress(index + 1, dossiers)
-            if index + 1 == half:
-                service.flush()
-                log.integrate()
-                signed.append(_checkpoint(checkpoints, keys, timestamp=1))
-        service.flush()
-        if progress is not None:
-            progress(dossiers, dossiers)
+
+        def half_way() -> None:
+            log.integrate()
+            signed.append(_checkpoint(checkpoints, keys, timestamp=1))
+
+        pkeys = privacy_keys(seed) if privacy else None
+        if mix == "hanoi":
+            written = write_hanoi(
+                backend,
+                store,
+                signers=keys.people,
+                people=people,
+                dossiers=dossiers,
+                seed=seed,
+                batch=batch,
+                privacy=pkeys,
+                progress=progress,
+                half_way=half_way,
+            )
+        else:
+            written = _write_scenarios(store, keys, people, dossiers, batch, progress, half_way)
         log.integrate()
         signed.append(_checkpoint(checkpoints, keys, timestamp=2))
         total = log.size()
@@ -297,13 +273,62 @@ def generate_ledger(
         seed=seed,
         events=total,
         dossiers=dossiers,
-        codes=codes,
+        codes=[c.code for c in written.cases],
         checkpoint_sizes=tuple(dict.fromkeys(signed)),
         authority_vkey=format_vkey(f"{origin}/authority", 0x01, keys.authority.public_key),
         log_vkey=keys.log.verifier.vkey,
         witness_vkey=keys.witness.verifier.vkey,
         people=people,
+        planted=dict(sorted(written.planted().items())),
+        lifecycles=dict(sorted(written.lifecycles().items())),
+        cases=written.cases,
+        subjects=written.subjects,
+        reads=written.reads,
+        erased=written.erased,
+        applicants=written.applicants,
+        privacy_keys=pkeys,
     )
+
+
+def _write_scenarios(  # noqa: PLR0917
+    store: EventStore,
+    keys: GeneratedKeys,
+    people: dict[str, Official],
+    dossiers: int,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+    half_way: Callable[[], None],
+) -> Written:
+    """The nine demo scenarios in turn, on the Mondays of ``WEEKS`` weeks."""
+    service = BufferedService(store, signers=keys.people, people=people)
+    office = Office(service, people)
+    written = Written([], {})
+    for index in range(dossiers):
+        scenario = SCENARIOS[index % len(SCENARIOS)]
+        week = (index // len(SCENARIOS)) % WEEKS
+        slot = index // (len(SCENARIOS) * WEEKS)
+        start_us = monday_morning(week) + (index % len(SCENARIOS)) * 17 * MINUTE + slot
+        code = dossier_code(index, start_us, scenario.__name__)
+        story = scenario(office, code, start_us)
+        state = office.state(code)
+        written.cases.append(Case(code, state.procedure, state.agency, start_us, scenario.__name__))
+        planted = {
+            "permanent_residence_late": ("rule.handover_late", "rule.late_without_apology"),
+            "paper_copy_without_basis": ("rule.paper_copy_without_basis",),
+        }.get(scenario.__name__, ())
+        written.stories[code] = Story(scenario.__name__ if story else "", planted)
+        service.forget(code)
+        if len(service.buffer) >= batch:
+            service.flush()
+            if progress is not None:
+                progress(index + 1, dossiers)
+        if index + 1 == dossiers // 2:
+            service.flush()
+            half_way()
+    service.flush()
+    if progress is not None:
+        progress(dossiers, dossiers)
+    return written
 
 
 def _checkpoint(checkpoints: Checkpoints, keys: GeneratedKeys, *, timestamp: int) -> int:

@@ -186,6 +186,7 @@ class LedgerSealBackend:
         self.src = src
         self.signer = log_signer
         self.now_us = now_us
+        self._trust_list: tuple[bytes, bytes] | None = None  # (registry head, signed note)
 
     @property
     def origin(self) -> str:
@@ -195,9 +196,15 @@ class LedgerSealBackend:
         return [self.signer.verifier]
 
     def trust_list_note(self) -> bytes:
+        """The signed trust list, rebuilt and re-signed only when the key registry grew."""
+        head = self.src.dossiers.store.head(REGISTRY_STREAM)
+        version = b"" if head is None else head.event_hash
+        if self._trust_list is not None and self._trust_list[0] == version:
+            return self._trust_list[1]
         now = self.now_us if self.now_us is not None else self.src.dossiers.clock_us()
         note = sign_trust_list(trust_list(self.src, origin=self.origin, now_us=now), self.signer)
-        return note.serialise()
+        self._trust_list = (version, note.serialise())
+        return self._trust_list[1]
 
     def result_status(self, dossier: str, result_number: str) -> ResultStatus | None:
         state = self.src.dossiers.state(dossier)

@@ -76,10 +76,18 @@ def run_part(part: Part) -> int:
         folds = MemoryFolds(load_keys(backend), book, refresh_keys=lambda: load_keys(backend))
 
         def read(after: int) -> list[tuple[int, SignedEvent]]:
-            rows = backend.sql.rows(
-                _PARTITION_PAGE, [after, part.end, SYSTEM, part.parts, part.part, part.page]
-            )
-            return [(int(r["id"]), parse_stored(bytes(r["state"]))) for r in rows]
+            # A window of ids that holds about one page of this partition's events: an
+            # index range scan, where an open range would be filtered and sorted whole.
+            window = part.page * part.parts
+            while after < part.end:
+                upto = min(part.end, after + window)
+                rows = backend.sql.rows(
+                    _PARTITION_PAGE, [after, upto, SYSTEM, part.parts, part.part, part.page]
+                )
+                if rows:
+                    return [(int(r["id"]), parse_stored(bytes(r["state"]))) for r in rows]
+                after = upto
+            return []
 
         tracked = {name: partition_name(name, part.part) for name in views}
         return pages(engine, views, folds, read, tracked)

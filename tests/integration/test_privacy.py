@@ -331,8 +331,8 @@ def test_no_personal_value_anywhere_in_a_demo_ledger(demo_url: str) -> None:
     bundle: none holds a personal value the demo used (QR seals: tests/seal)."""
     applicants: dict[str, PersonalRecord] = {}
     quiet = Console(file=io.StringIO())
-    assert run_demo(rounds=1, db=demo_url, console=quiet, applicants=applicants) == 0
-    assert len(applicants) == 9
+    assert run_demo(dossiers=30, db=demo_url, console=quiet, applicants=applicants) == 0
+    assert len(applicants) == 30
     backend = open_backend(demo_url)
     try:
         log = MerkleLog(backend)

@@ -13,13 +13,15 @@ from ledger.cli import app
 def test_rebuild_follow_and_status(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     runner = CliRunner()
-    assert runner.invoke(app, ["demo", "--db", db], env={"COLUMNS": "200"}).exit_code == 0
+    demo = runner.invoke(app, ["demo", "--db", db, "--dossiers", "30"], env={"COLUMNS": "200"})
+    assert demo.exit_code == 0, demo.stdout
 
+    # the demo built every view up to the log's end
     status = runner.invoke(app, ["projections", "status", "--json", "--db", db])
     assert status.exit_code == 0, status.stdout
     before = {v["view"]: v for v in json.loads(status.stdout)}
-    assert before["dossiers"]["position"] is None
-    assert before["dossiers"]["behind"] > 0
+    assert before["dossiers"]["position"] == before["dossiers"]["log_position"] > 0
+    assert before["dossiers"]["behind"] == 0
 
     built = runner.invoke(app, ["projections", "rebuild", "dossiers", "results", "--db", db])
     assert built.exit_code == 0, built.stdout

@@ -23,7 +23,7 @@ def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         if request.param == "sqlite"
         else private_postgres_url("hoso_rule_findings")
     )
-    assert run_demo(rounds=1, db=url, console=Console(file=io.StringIO())) == 0
+    assert run_demo(dossiers=30, db=url, console=Console(file=io.StringIO())) == 0
     return url
 
 
@@ -36,18 +36,21 @@ def cli(*args: str) -> str:
 def test_refresh_puts_the_demo_findings_beside_the_views(demo_db: str) -> None:
     cli("projections", "rebuild", "--db", demo_db)
     first = cli("projections", "refresh-findings", "--db", demo_db)
-    assert first.startswith("4 rule finding(s)")
+    assert first.startswith("7 rule finding(s)")
     backend = open_backend(demo_db)
     try:
         rows = [r for r in findings(backend.sql) if r["source"] == "rule"]
         assert sorted(r["rule"] for r in rows) == [
             "privacy.access_scope",
+            "rule.apology_misuse",
+            "rule.fee_on_exempt_procedure",
             "rule.handover_late",
             "rule.late_without_apology",
             "rule.paper_copy_without_basis",
+            "rule.revocation_overdue",
         ]
         by_rule = {r["rule"]: r for r in rows}
-        assert by_rule["rule.late_without_apology"]["code"].startswith("000.60.02.H26")
+        assert by_rule["rule.late_without_apology"]["code"].startswith("000.25.11.H26")
         assert by_rule["privacy.access_scope"]["code"] == "system/privacy-rules"
         only = findings(backend.sql, rule="rule.handover_late")
         assert [r["rule"] for r in only] == ["rule.handover_late"]
@@ -55,5 +58,6 @@ def test_refresh_puts_the_demo_findings_beside_the_views(demo_db: str) -> None:
         backend.close()
     # nothing changed: only the open dossiers are re-examined, the findings are the same
     second = cli("projections", "refresh-findings", "--db", demo_db)
-    assert first.startswith("4 rule finding(s); 9 dossier(s) re-examined")
-    assert second.startswith("4 rule finding(s); 0 dossier(s) re-examined")
+    # the demo refreshed them itself: the CLI finds nothing new, the same 7 findings
+    assert first.startswith("7 rule finding(s); 0 dossier(s) re-examined")
+    assert second.startswith("7 rule finding(s); 0 dossier(s) re-examined")

@@ -128,7 +128,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def tamperable(ledger_url: str) -> Iterator[Tamperable]:
-    generated = generate_ledger(ledger_url, dossiers=18, seed=7)
+    generated = generate_ledger(ledger_url, dossiers=18, seed=7, mix="scenarios")
     raw = Raw(ledger_url)
     yield Tamperable(ledger_url, generated, raw, [])
     raw.close()
