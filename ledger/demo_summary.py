@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -98,12 +102,24 @@ def summary_json(run: DemoRun, *, ok: bool) -> dict[str, object]:
 def commands(run: DemoRun) -> dict[str, str]:
     assert run.sheets is not None  # noqa: S101
     assert run.env is not None  # noqa: S101
+    hoso = hoso_command()
     return {
-        "verify": f"hoso verify --db {run.db} --trust {run.folder / 'trust.txt'}",
-        "seal_verify": run.sheets.command,
-        "serve": f"set -a; . {run.env}; set +a; hoso serve --port 8000",
-        "audit": f"hoso audit --db {run.db}",
+        "verify": f"{hoso} verify --db {run.db} --trust {run.folder / 'trust.txt'}",
+        "seal_verify": run.sheets.command.replace("hoso ", f"{hoso} ", 1),
+        "serve": f"set -a; . {run.env}; set +a; {hoso} serve --port 8000",
+        "audit": f"{hoso} audit --db {run.db}",
     }
+
+
+def hoso_command() -> str:
+    """How to call ``hoso`` from here: by name when it is on the PATH, else the path of the
+    console script that is running (e.g. ``.venv/bin/hoso`` right after the README's install)."""
+    if shutil.which("hoso") is not None:
+        return "hoso"
+    script = Path(sys.argv[0])
+    if script.name == "hoso" and script.exists():
+        return os.path.relpath(script) if not script.is_absolute() else str(script)
+    return "hoso"
 
 
 def print_summary(out: Console, run: DemoRun, *, ok: bool) -> None:
