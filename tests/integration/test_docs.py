@@ -287,7 +287,7 @@ def test_quickstart_outputs_are_what_it_says(doc_runs: DocRuns) -> None:
     verified = next(ln for ln in out["hoso verify"].splitlines() if ln.startswith("verified:"))
     assert verified.startswith("verified: 0 integrity, 0 malformed, "), verified
     assert verified.endswith("exit 0"), verified
-    bundle = out["CODE=$(hoso audit"].strip().splitlines()[-1]
+    bundle = out["hoso audit"].strip().splitlines()[-1]  # the block that exports and verifies
     assert bundle.startswith("verified: 0 integrity, 0 malformed, "), bundle
     assert bundle.endswith("exit 0"), bundle
 
