@@ -29,20 +29,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ledger.core import merkle
 from ledger.core.checkpoint import Cosigner, open_checkpoint, verify_cosignatures
 from ledger.core.event import (
-    EventBody,
     SignedEvent,
     parse_record,
-    sign_event,
     verify_link,
     verify_signatures,
 )
-from ledger.core.hashing import GENESIS_PREV, EventHash
 from ledger.core.note import Ed25519NoteSigner
 from ledger.core.registry import (
-    KEY_REGISTERED,
     REGISTRY_STREAM,
+    Registration,
     RegistryState,
-    key_registered,
+    registration_events,
     registry_change,
 )
 from ledger.core.signing import KeyId, PublicKey, Signer
@@ -101,30 +98,17 @@ class DemoKeys:
 
 
 def registry_events(keys: DemoKeys, people: dict[str, Official]) -> list[SignedEvent]:
-    """Authority-signed registrations of every official's key."""
-    out: list[SignedEvent] = []
-    prev = GENESIS_PREV
-    for n, (name, official) in enumerate(sorted(people.items()), start=1):
-        payload = key_registered(
-            keys.people[name].public_key,
-            actor=official.actor,
-            roles=set(official.roles),
-            agency=official.agency,
-        )
-        body = EventBody(
-            origin=ORIGIN,
-            stream=REGISTRY_STREAM,
-            n=n,
-            prev=prev,
-            type=KEY_REGISTERED,
-            actor="authority:demo",
-            time_us=START_US,
-            payload=payload,
-        )
-        event = sign_event(body, [keys.authority])
-        out.append(event)
-        prev = EventHash(event.event_hash)
-    return out
+    """Authority-signed registrations of every official's key, in name order."""
+    return registration_events(
+        [
+            Registration(keys.people[name].public_key, o.actor, o.roles, o.agency)
+            for name, o in sorted(people.items())
+        ],
+        origin=ORIGIN,
+        authority=keys.authority,
+        authority_actor="authority:demo",
+        time_us=START_US,
+    )
 
 
 def verify_from_bytes(

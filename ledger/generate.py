@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from ledger.core.checkpoint import Cosigner, parse_checkpoint_text
-from ledger.core.event import EventBody, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
 from ledger.core.note import Ed25519NoteSigner, format_vkey
-from ledger.core.registry import KEY_REGISTERED, REGISTRY_STREAM, key_registered
+from ledger.core.registry import (
+    Registration,
+    registration_events,
+)
 from ledger.core.signing import KeyId, PublicKey, Signer
 from ledger.demo_scenarios import (
     MINUTE,
@@ -165,29 +166,17 @@ class GeneratedLedger:
 
 def registry_records(keys: GeneratedKeys, people: dict[str, Official], origin: str) -> list[bytes]:
     """Authority-signed registrations of every official's key, in name order."""
-    out: list[bytes] = []
-    prev = GENESIS_PREV
-    for n, (name, official) in enumerate(sorted(people.items()), start=1):
-        payload = key_registered(
-            keys.people[name].public_key,
-            actor=official.actor,
-            roles=set(official.roles),
-            agency=official.agency,
-        )
-        body = EventBody(
-            origin=origin,
-            stream=REGISTRY_STREAM,
-            n=n,
-            prev=prev,
-            type=KEY_REGISTERED,
-            actor=AUTHORITY_ACTOR,
-            time_us=START_US,
-            payload=payload,
-        )
-        event = sign_event(body, [keys.authority])
-        out.append(event.record)
-        prev = EventHash(event.event_hash)
-    return out
+    events = registration_events(
+        [
+            Registration(keys.people[name].public_key, o.actor, o.roles, o.agency)
+            for name, o in sorted(people.items())
+        ],
+        origin=origin,
+        authority=keys.authority,
+        authority_actor=AUTHORITY_ACTOR,
+        time_us=START_US,
+    )
+    return [e.record for e in events]
 
 
 def dossier_code(index: int, start_us: int, scenario: str) -> str:

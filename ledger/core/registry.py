@@ -11,13 +11,15 @@ a log position is answered by folding these events in log order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from ledger.core.encoding import Value
 from ledger.core.errors import MalformedRecord, VerificationError
-from ledger.core.event import SignedEvent
-from ledger.core.signing import KEY_ID_SIZE, KeyId, PublicKey, key_id, parse_public_key
+from ledger.core.event import EventBody, SignedEvent, sign_event
+from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.signing import KEY_ID_SIZE, KeyId, PublicKey, Signer, key_id, parse_public_key
 
 REGISTRY_STREAM: Final = "system/keys"
 KEY_REGISTERED: Final = "KeyRegistered"
@@ -70,6 +72,46 @@ def key_registered(
         "roles": role_list,
         "agency": agency,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One key to register: whose it is, with which roles, in which agency."""
+
+    public_key: PublicKey
+    actor: str
+    roles: frozenset[str]
+    agency: str
+
+
+def registration_events(
+    registrations: Sequence[Registration],
+    *,
+    origin: str,
+    authority: Signer,
+    authority_actor: str,
+    time_us: int,
+) -> list[SignedEvent]:
+    """A fresh registry: one authority-signed ``KeyRegistered`` per key, chained from n=1."""
+    out: list[SignedEvent] = []
+    prev = GENESIS_PREV
+    for n, reg in enumerate(registrations, start=1):
+        body = EventBody(
+            origin=origin,
+            stream=REGISTRY_STREAM,
+            n=n,
+            prev=prev,
+            type=KEY_REGISTERED,
+            actor=authority_actor,
+            time_us=time_us,
+            payload=key_registered(
+                reg.public_key, actor=reg.actor, roles=reg.roles, agency=reg.agency
+            ),
+        )
+        event = sign_event(body, [authority])
+        out.append(event)
+        prev = EventHash(event.event_hash)
+    return out
 
 
 def key_revoked(key: KeyId, *, reason: str) -> dict[str, Value]:
