@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import problems, seal_page
+from api import problems
 from api.auth import Authenticator
 from api.context import ApiContext
 from api.limits import BodyLimit, PublicRateLimit, TokenBuckets
@@ -32,14 +32,15 @@ from api.routes import (
     events,
     portal,
     proofs,
+    seals,
     witness,
 )
 from api.tokens import TokenStore
 from ledger import __version__
 from ledger.bootstrap import KeystoreClosed, Ledger, bootstrap, wall_clock_us
-from ledger.keystore import Keystore
-from ledger.seals import LedgerSealBackend
+from ledger.services.seals.issue import LedgerSealBackend
 from ledger.settings import Settings
+from ledger.storage.keystore import Keystore
 from projections.runner import ensure_views
 from projections.views import VIEWS
 
@@ -54,7 +55,7 @@ ROUTERS = (
     checkpoints.router,
     proofs.router,
     witness.router,
-    seal_page.router,
+    seals.router,
 )
 TAGS = [
     {"name": "events", "description": "Client-signed events and stream heads"},
@@ -136,7 +137,7 @@ def create_app(
     problems.install(app)
     for router in (*ROUTERS, *extra_routers):
         app.include_router(router)
-    app.dependency_overrides[seal_page.seal_backend] = lambda: seal_backend(app)
+    app.dependency_overrides[seals.seal_backend] = lambda: seal_backend(app)
     buckets = None
     if settings.api_public_rate > 0:
         buckets = TokenBuckets(rate=settings.api_public_rate, burst=settings.api_public_burst)

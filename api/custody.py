@@ -1,7 +1,7 @@
 """Custodial commands: the system signs for officers whose keys its keystore holds.
 
 A closed set of commands maps to :mod:`ledger.domain.commands` (through
-:class:`ledger.dossiers.DossierService`). The token's ``key_name`` names the officer's
+:class:`ledger.services.dossiers.DossierService`). The token's ``key_name`` names the officer's
 key in the keystore; before signing, the key must be registered, not revoked, to the
 token's actor. Commands whose event needs a further role (a result needs the agency
 seal, Decree 30/2020) are cosigned with the keystore key registered with that role
@@ -20,7 +20,7 @@ from api.submit import leaf_index_of
 from ledger.bootstrap import KeystoreClosed, Ledger
 from ledger.domain import commands as cmd
 from ledger.domain.dossier import DossierState
-from ledger.dossiers import DossierUnknown
+from ledger.services.dossiers import DossierUnknown
 from ledger.storage.store import Appended
 
 T = TypeVar("T")

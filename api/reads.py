@@ -30,7 +30,7 @@ from api.schemas import (
     hexed,
 )
 from ledger.bootstrap import Ledger
-from ledger.dossiers import signer_infos
+from ledger.services.dossiers import signer_infos
 from projections import queries
 from projections.queries import DossierSort
 

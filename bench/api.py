@@ -5,7 +5,7 @@ second process.
     .venv/bin/python -m bench.api [--url postgresql://postgres@127.0.0.1:5432/hoso_api_bench]
         [--dossiers 2000] [--seconds 10] [--concurrency 32] [--port 8765] [--python]
 
-The database in ``--url`` is dropped and re-created; ``ledger.generate.generate_ledger``
+The database in ``--url`` is dropped and re-created; ``ledger.demo.generate.generate_ledger``
 writes ``--dossiers`` dossiers, the projections are rebuilt and an inspector token issued.
 Endpoints measured, each for ``--seconds`` after a 1 s warm-up, keys chosen at random:
 
@@ -48,13 +48,13 @@ from bench._common import reset_postgres_database
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.core.seal import seal_hs1
 from ledger.core.signing import Signer
+from ledger.demo.generate import GENERATE_ORIGIN, generate_ledger
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
-from ledger.generate import GENERATE_ORIGIN, generate_ledger
-from ledger.keystore import MIN, Keystore
-from ledger.seals import issue_seal
+from ledger.services.seals.issue import issue_seal
 from ledger.settings import Settings
 from ledger.storage.database import open_backend
+from ledger.storage.keystore import MIN, Keystore
 from projections.engine import Engine
 from projections.rebuild import rebuild
 

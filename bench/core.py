@@ -21,6 +21,7 @@ from ledger.core import merkle
 from ledger.core.event import EventBody, sign_event, verify_signatures
 from ledger.core.hashing import GENESIS_PREV, event_hash, leaf_hash, node_hash
 from ledger.core.signing import Signer
+from tests.support.memory_tree import MemoryTree
 
 
 def rate(fn: Callable[[], object], seconds: float) -> float:
@@ -80,7 +81,7 @@ def main() -> None:
         rate(lambda: hashlib.sha256(body_bytes).digest(), t),
     )
 
-    tree = merkle.MemoryTree()
+    tree = MemoryTree()
     tree.extend([leaf_hash(i.to_bytes(8, "big")) for i in range(1 << 20)])
     size = tree.size
     root = tree.root()

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench._common import DEFAULT_PG_URL, open_ledger, percentile, reset_postgres_database
-from ledger.demo_people import synthetic_person
+from ledger.demo.people import synthetic_person
 from ledger.domain.privacy import AccessEntry
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys

@@ -4,7 +4,7 @@
         [--dossiers 25000] [--from-db] [--page 5000] [--sample 3000] [--workers N]
 
 Without ``--from-db`` the database in ``--url`` is dropped and re-created, and
-``ledger.generate.generate_ledger`` writes ``--dossiers`` dossiers of the demo's
+``ledger.demo.generate.generate_ledger`` writes ``--dossiers`` dossiers of the demo's
 nine lifecycles (25,000 dossiers ≈ 200,000 signed events). With ``--from-db``
 the ledger already there is used as it is (e.g. one made by
 ``hoso generate --db URL --dossiers N`` or ``hoso demo --rounds 1400 --db URL``).
@@ -40,9 +40,9 @@ from psycopg.sql import SQL, Identifier
 
 from bench._common import reset_postgres_database
 from ledger.core.event import SignedEvent, parse_record
+from ledger.demo.generate import generate_ledger
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
-from ledger.generate import generate_ledger
 from ledger.storage.database import open_backend
 from projections.engine import Engine
 from projections.rebuild import rebuild

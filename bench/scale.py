@@ -9,7 +9,7 @@ The database in ``--url`` is dropped and re-created (unless ``--reuse`` finds a 
 there: then ingest is skipped). Stages, each in its own child process so that no stage
 inherits another's peak RSS:
 
-1. **ingest**: ``ledger.generate.generate_ledger`` (``--mix``: the realistic Hanoi mix,
+1. **ingest**: ``ledger.demo.generate.generate_ledger`` (``--mix``: the realistic Hanoi mix,
    or the demo's nine scenarios in turn; every event signed by the acting official's
    key and appended through the checked ``EventStore`` in batches of 2,000) with
    enough dossiers for ``--events`` events. The generator also integrates
@@ -21,7 +21,7 @@ inherits another's peak RSS:
    seeded test keys);
 3. **project**: ``projections.rebuild.rebuild`` of every view with ``--workers``;
 4. **verify**: ``verify.run.verify_ledger`` (steps 1–9, rules included) over
-   ``ledger.verify_sources.DatabaseSource`` with ``--workers``, under the trust
+   ``ledger.services.verify_source.DatabaseSource`` with ``--workers``, under the trust
    roots of the generated ledger; a finding in the ``integrity`` or ``malformed`` family
    fails the run (``rule`` findings are expected: the scenarios plant violations).
 
@@ -66,7 +66,7 @@ Mix = Literal["hanoi", "scenarios"]
 
 def events_per_dossier(seed: int, mix: Mix) -> tuple[float, int]:
     """(events per dossier, fixed events) of the generator's ``mix``, measured on SQLite."""
-    from ledger.generate import generate_ledger  # noqa: PLC0415
+    from ledger.demo.generate import generate_ledger  # noqa: PLC0415
 
     probe_dossiers = 360
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,8 +80,8 @@ def events_per_dossier(seed: int, mix: Mix) -> tuple[float, int]:
 def trust_text(seed: int) -> str:
     """The trust file of the ledger ``generate_ledger(..., seed=seed)`` writes."""
     from ledger.core.note import format_vkey  # noqa: PLC0415
-    from ledger.demo_scenarios import cast  # noqa: PLC0415
-    from ledger.generate import GENERATE_ORIGIN, GeneratedKeys  # noqa: PLC0415
+    from ledger.demo.generate import GENERATE_ORIGIN, GeneratedKeys  # noqa: PLC0415
+    from ledger.demo.scenarios import cast  # noqa: PLC0415
 
     keys = GeneratedKeys.derive(seed, cast(), GENERATE_ORIGIN)
     authority = format_vkey(f"{GENERATE_ORIGIN}/authority", 0x01, keys.authority.public_key)
@@ -109,7 +109,7 @@ def has_ledger(url: str) -> int:
 
 
 def stage_ingest(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
-    from ledger import generate  # noqa: PLC0415
+    from ledger.demo import generate  # noqa: PLC0415
     from ledger.storage.database import Backend  # noqa: PLC0415
     from ledger.storage.merkle_log import MerkleLog  # noqa: PLC0415
 
@@ -145,8 +145,8 @@ def stage_integrate(
     url: str, *, dossiers: int, seed: int, workers: int, mix: Mix
 ) -> dict[str, Any]:
     from ledger.core.checkpoint import parse_checkpoint_text  # noqa: PLC0415
-    from ledger.demo_scenarios import cast  # noqa: PLC0415
-    from ledger.generate import GENERATE_ORIGIN, START_US, GeneratedKeys  # noqa: PLC0415
+    from ledger.demo.generate import GENERATE_ORIGIN, START_US, GeneratedKeys  # noqa: PLC0415
+    from ledger.demo.scenarios import cast  # noqa: PLC0415
     from ledger.storage.checkpoints import Checkpoints  # noqa: PLC0415
     from ledger.storage.database import open_backend  # noqa: PLC0415
     from ledger.storage.merkle_log import MerkleLog  # noqa: PLC0415
@@ -197,7 +197,7 @@ def stage_project(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix)
 def stage_verify(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
     from ledger.domain.calendar import load_calendar  # noqa: PLC0415
     from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
-    from ledger.verify_sources import DatabaseSource  # noqa: PLC0415
+    from ledger.services.verify_source import DatabaseSource  # noqa: PLC0415
     from verify.run import verify_ledger  # noqa: PLC0415
     from verify.trust import parse_trust  # noqa: PLC0415
 

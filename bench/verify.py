@@ -5,7 +5,7 @@ beside the raw PyNaCl verify rate × cores measured in the same run, and peak RS
         [--dossiers 25000] [--rss-dossiers 125000] [--workers N] [--reuse]
 
 The database in ``--url`` is dropped and re-created (unless ``--reuse`` finds a ledger
-there) and filled by ``ledger.generate`` (the demo's scenarios, ~8 events per dossier:
+there) and filled by ``ledger.demo.generate`` (the demo's scenarios, ~8 events per dossier:
 25,000 dossiers ≈ 200,000 events). The verifier (steps 1–7: integrity; rules are
 timed separately) runs in a child process so its peak RSS is its own.
 
@@ -33,7 +33,7 @@ from nacl.bindings import crypto_sign_open
 
 from bench._common import reset_postgres_database
 from ledger.core.signing import Signer
-from ledger.generate import generate_ledger
+from ledger.demo.generate import generate_ledger
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hoso_bench_verify"
 
@@ -87,7 +87,7 @@ def run_child(url: str, trust: str, workers: int, *, rules: bool) -> dict[str, f
 def child(url: str, workers: int, *, rules: bool) -> None:
     from ledger.domain.calendar import load_calendar  # noqa: PLC0415
     from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
-    from ledger.verify_sources import DatabaseSource  # noqa: PLC0415
+    from ledger.services.verify_source import DatabaseSource  # noqa: PLC0415
     from verify.run import verify_ledger  # noqa: PLC0415
     from verify.trust import parse_trust  # noqa: PLC0415
 

@@ -16,19 +16,20 @@ from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.signing import KeyId, PublicKey, Signer, key_id
 from ledger.domain.calendar import WorkingCalendar, load_calendar
 from ledger.domain.procedures import Catalogue, load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
-from ledger.keystore import Keystore
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
+from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.settings import Settings, secret_bytes
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
+from ledger.storage.keystore import Keystore
 from ledger.storage.merkle_log import MerkleLog
 from ledger.storage.store import EventStore
+from projections.rule_findings import Auditors
 
 
 def wall_clock_us() -> int:
@@ -55,6 +56,14 @@ class Ledger:
 
     def close(self) -> None:
         self.backend.close()
+
+    def auditors(self) -> Auditors:
+        """The post-audit rules over this ledger, for the rule-findings projection."""
+        return Auditors(
+            dossiers=lambda codes, now_us: self.dossiers.audit(codes, now_us=now_us),
+            privacy=self.privacy.audit,
+            codes=self.dossiers.codes,
+        )
 
 
 class KeystoreClosed(VerificationError):

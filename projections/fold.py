@@ -13,7 +13,7 @@ on a history the store did not write itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ledger.core.errors import HosoError
@@ -114,21 +114,9 @@ def step(
     return Folded(state, position, seals, findings, folded.rejections)
 
 
-def fold_stream(
-    events: Iterable[tuple[int, SignedEvent]],
-    keys_of: KeyLookup,
-    book: ProcedureBook,
-) -> Folded | None:
-    """Fold one stream's ``(position, event)`` pairs, in stream order."""
-    folded: Folded | None = None
-    for position, event in events:
-        folded = step(folded, event, keys_of(event), book, position=position)
-    return folded
-
-
 class KeyLookup:
     """Registry records by key id; ``keys_of(event)`` gives an event's known signers
-    (unknown keys are left out, as :func:`ledger.dossiers.signer_infos` does)."""
+    (unknown keys are left out, as :func:`ledger.services.dossiers.signer_infos` does)."""
 
     def __init__(self, infos: Mapping[KeyId, KeyInfo]) -> None:
         self.infos = dict(infos)

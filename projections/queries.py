@@ -175,13 +175,6 @@ def inbox(sql: Sql, agency: str, *, after: tuple[Any, ...] | None = None, limit:
 # --- results -------------------------------------------------------------------------
 
 
-def get_result(sql: Sql, dossier: str, number: str) -> dict[str, Any] | None:
-    rows = sql.rows(
-        "SELECT * FROM hoso_v_results WHERE dossier = %s AND number = %s", [dossier, number]
-    )
-    return _row(rows[0]) if rows else None
-
-
 def results_of(sql: Sql, dossier: str) -> list[dict[str, Any]]:
     rows = sql.rows("SELECT * FROM hoso_v_results WHERE dossier = %s ORDER BY n", [dossier])
     return [_row(r) for r in rows]

@@ -29,7 +29,6 @@ or a later bundle whose chain continues past that event settles it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -246,8 +245,3 @@ def _check_membership(bundle: Bundle, findings: Findings) -> None:
             ),
             step=9,
         )
-
-
-def entries_for(records: Sequence[tuple[int, bytes, Sequence[bytes]]]) -> tuple[BundleEntry, ...]:
-    """Bundle entries from (leaf, record, proof) triples (for exporters)."""
-    return tuple(BundleEntry(leaf, record, tuple(proof)) for leaf, record, proof in records)

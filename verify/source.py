@@ -3,7 +3,7 @@
 A :class:`Source` hands out the log's records in log order (each with what the
 store's own columns and index claim about it, so those can be cross-checked),
 every stored signed checkpoint note, and each dossier's records in stream
-order. The database adapter at the edge (``ledger.verify_sources``) reads them
+order. The database adapter at the edge (``ledger.services.verify_source``) reads them
 with plain SELECTs; :class:`MemorySource` holds them in lists (tests, bundles).
 Nothing the source says is trusted: every value is re-derived from the bytes.
 """

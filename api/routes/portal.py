@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Response
 from api import reads
 from api.deps import LedgerDep, PrincipalDep
 from api.problems import PROBLEM_RESPONSES
-from ledger.bundles import bundle_of
+from ledger.services.bundles import bundle_of
 from projections.portal import portal_sync
 
 router = APIRouter(prefix="/v1/dossiers", tags=["portal"])

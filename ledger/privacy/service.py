@@ -32,10 +32,10 @@ from ledger.domain.privacy import (
     retention_blockers,
 )
 from ledger.domain.rules import Finding
-from ledger.dossiers import DossierService
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.records import APPLICANT_LABEL, PERSONAL_LABEL, PersonalRecord
 from ledger.privacy.vault import Vault
+from ledger.services.dossiers import DossierService
 from ledger.storage.custodian import Custodian
 from ledger.storage.store import Appended
 

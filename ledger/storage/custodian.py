@@ -1,7 +1,7 @@
 """Custodial signing: the system signs for actors whose keys it holds.
 
 Like a remote-signing service, the custodian holds officers' keys in the
-encrypted keystore (:mod:`ledger.keystore`) and signs on their behalf; the
+encrypted keystore (:mod:`ledger.storage.keystore`) and signs on their behalf; the
 signed record then goes through exactly the same checks as a record an actor's
 own client signed. Keys are looked up by name per call and never logged.
 """

@@ -11,7 +11,7 @@ What it holds, and what it does not yet:
 * Not here: the automatic post-audit rules (:func:`ledger.domain.rules.audit_dossier`).
   They need a dossier's whole history, the catalogue, the calendar, the reuse
   index and a ``now``, so computing them while following or rebuilding would
-  make a rebuild re-read every stream; :mod:`ledger.rule_findings` refreshes them
+  make a rebuild re-read every stream; :mod:`projections.rule_findings` refreshes them
   into ``hoso_v_rule_findings`` with a position of its own (docs/projections.md).
 """
 

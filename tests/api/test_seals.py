@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from ledger.core.note import Ed25519Verifier, format_vkey
 from ledger.core.seal import seal_hs1, seal_url, to_numeric
 from ledger.core.seal_trust import open_trust_list
-from ledger.seals import issue_seal
+from ledger.services.seals.issue import issue_seal
 from tests.api.world import ORIGIN, World, bearer
 from verify.bundle import verify_bundle
 from verify.trust import parse_trust

@@ -19,7 +19,7 @@ from ledger.bootstrap import Ledger, bootstrap
 from ledger.core.checkpoint import Cosigner
 from ledger.core.note import format_vkey
 from ledger.core.signing import Signer
-from ledger.demo_scenarios import (
+from ledger.demo.scenarios import (
     JUSTICE,
     MINUTE,
     POLICE,
@@ -31,8 +31,8 @@ from ledger.demo_scenarios import (
     monday_morning,
     residence_with_supplement,
 )
-from ledger.keystore import MIN, Keystore
 from ledger.settings import Settings
+from ledger.storage.keystore import MIN, Keystore
 from projections.engine import Engine
 from projections.runner import Follower, select_views
 from tests.integration.conftest import private_postgres_url

@@ -6,11 +6,11 @@ import hashlib
 from collections import Counter
 from pathlib import Path
 
+from ledger.demo.generate import generate_ledger
+from ledger.demo.generator.plan import TET
 from ledger.domain.calendar import load_calendar, local_date
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
-from ledger.generate import generate_ledger
-from ledger.generator.plan import TET
+from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import open_backend
 from ledger.storage.store import EventStore
 

@@ -17,7 +17,7 @@ from ledger.domain.dossier import InputsMissing, WrongAgency, WrongRole
 from ledger.domain.lifecycle import State
 from ledger.domain.payloads import MalformedPayload
 from ledger.domain.procedures import compute_due, load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
+from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend
 from ledger.storage.store import EventStore
 from tests.integration.registry import registry_records

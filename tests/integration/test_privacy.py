@@ -16,30 +16,30 @@ import psycopg
 import pytest
 from rich.console import Console
 
-from ledger.bundles import export_bundle
 from ledger.core import merkle
 from ledger.core.event import parse_record, verify_link, verify_signatures
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.signing import Signer
-from ledger.demo import run_demo
-from ledger.demo_people import synthetic_person
+from ledger.demo.people import synthetic_person
+from ledger.demo.run import run_demo
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import load_calendar
 from ledger.domain.privacy import ACCESS_STREAM, PRIVACY_STREAM, access_entries
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import AccessRefused, PersonalData, Reader, RetentionApplies
 from ledger.privacy.vault import SubjectErased, Vault
+from ledger.services.bundles import export_bundle
+from ledger.services.dossiers import DossierPolicy, DossierService
+from ledger.services.verify_source import DatabaseSource
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.merkle_log import MerkleLog
 from ledger.storage.store import EventStore
-from ledger.verify_sources import DatabaseSource
 from tests.integration.conftest import private_postgres_url
 from tests.integration.registry import registry_records
 from verify.run import verify_ledger

@@ -13,8 +13,8 @@ import pytest
 from ledger.core.encoding import Value
 from ledger.core.event import EventBody, sign_event
 from ledger.core.hashing import GENESIS_PREV, EventHash
-from ledger.demo import ORIGIN, DemoKeys, registry_events
-from ledger.demo_scenarios import (
+from ledger.demo.run import ORIGIN
+from ledger.demo.scenarios import (
     JUSTICE,
     POLICE,
     WARD,
@@ -27,11 +27,12 @@ from ledger.demo_scenarios import (
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
+from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.store import EventStore
 from projections.engine import Engine
 from tests.integration.conftest import private_postgres_url
+from tests.support.demo_kit import DemoKeys, registry_events
 
 CATALOGUE = load_catalogue()
 CALENDAR = load_calendar()

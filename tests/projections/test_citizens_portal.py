@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ledger.demo_scenarios import SCENARIOS, WARD, digest
+from ledger.demo.scenarios import SCENARIOS, WARD, digest
 from projections import queries
 from projections.portal import DossierNotFound, portal_sync
 from projections.rebuild import rebuild

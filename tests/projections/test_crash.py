@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from ledger.demo_scenarios import SCENARIOS
+from ledger.demo.scenarios import SCENARIOS
 from ledger.storage.database import Backend
 from projections import schema
 from projections.rebuild import rebuild

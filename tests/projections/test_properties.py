@@ -9,8 +9,8 @@ import tempfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.demo_scenarios import SCENARIOS
-from ledger.dossiers import fold
+from ledger.demo.scenarios import SCENARIOS
+from ledger.services.dossiers import fold
 from projections import queries
 from projections.fold import Folded
 from projections.rebuild import rebuild

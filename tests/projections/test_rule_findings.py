@@ -10,7 +10,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from ledger.cli import app
-from ledger.demo import run_demo
+from ledger.demo.run import run_demo
 from ledger.storage.database import open_backend
 from projections.queries import findings
 from tests.integration.conftest import private_postgres_url

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from ledger.core.encoding import Value
-from ledger.demo_scenarios import SCENARIOS
-from ledger.dossiers import fold
+from ledger.demo.scenarios import SCENARIOS
+from ledger.services.dossiers import fold
 from projections import schema
 from projections.fold import Folded
 from projections.rebuild import rebuild

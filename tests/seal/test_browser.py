@@ -19,9 +19,9 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, FilePayload, Page, Route, sync_playwright
 
-from api.seal_page import router, seal_backend
+from api.routes.seals import router, seal_backend
 from ledger.core.seal import seal_url, sign_seal
-from ledger.seals import seal_claims
+from ledger.services.seals.issue import seal_claims
 from tests.seal.world import World
 
 with warnings.catch_warnings():

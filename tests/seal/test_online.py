@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from api.seal_page import router, seal_backend
+from api.routes.seals import router, seal_backend
 from ledger.cli import app as cli_app
 from ledger.core.seal import (
     decode_text,
@@ -23,9 +23,9 @@ from ledger.core.seal import (
 )
 from ledger.core.seal_trust import open_trust_list, verify_seal
 from ledger.core.signing import Signer
-from ledger.seal_check import check_seal
-from ledger.seal_qr import MAX_URL_VERSION, make_qr, png_bytes, read_qr, svg_text
-from ledger.seals import issue_seal, seal_claims
+from ledger.services.seals.check import check_seal
+from ledger.services.seals.issue import issue_seal, seal_claims
+from ledger.services.seals.qr import MAX_URL_VERSION, make_qr, png_bytes, read_qr, svg_text
 from tests.seal.world import World
 
 with warnings.catch_warnings():

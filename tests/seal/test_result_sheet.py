@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 from ledger.cli import app as cli_app
 from ledger.core.seal import decode_text, parse_seal
 from ledger.core.seal_trust import open_trust_list, verify_seal
-from ledger.result_sheet import demo_result_sheets, write_result_sheet
-from ledger.seal_qr import read_qr, read_qr_file
+from ledger.demo.steps import valid_results, write_sheets
+from ledger.services.seals.qr import read_qr, read_qr_file
+from ledger.services.seals.sheet import write_result_sheet
 from tests.seal.test_online import personal_values
-from tests.seal.world import World
+from tests.seal.world import NOW_US, World
 
 SHOOT = os.environ.get("HOSO_SKIP_BROWSER") != "1"
 
@@ -57,12 +58,24 @@ def test_sheet_layout_qr_and_privacy(world: World, tmp_path: Path) -> None:
 
 
 def test_demo_sheets_are_accepted_by_seal_verify(world: World, tmp_path: Path) -> None:
-    message = demo_result_sheets(
-        world.parts, {"000.39.05.H26": world.ward_seal}, list(world.codes.values()), out=tmp_path
+    picked = valid_results(
+        world.parts.dossiers, list(world.codes.values()), {"000.39.05.H26": world.ward_seal}
+    )
+    signer = world.parts.checkpoints.signer
+    assert signer is not None
+    sheets_made = write_sheets(
+        world.parts,
+        picked,
+        tmp_path,
+        origin=signer.name,
+        log_vkey=signer.verifier.vkey,
+        now_us=NOW_US,
+        agency_names={"000.39.05.H26": "UBND phường Mẫu"},
     )
     sheets = sorted(p.name for p in tmp_path.glob("*.html"))
     assert sheets == ["KS-0001.html", "TL-0003a.html"]  # the valid results only
-    assert "hoso seal verify" in message
+    assert sheets_made.count == 2
+    assert "hoso seal verify" in sheets_made.command
     for qr in tmp_path.glob("*-qr.png"):
         result = CliRunner().invoke(
             cli_app,

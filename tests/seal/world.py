@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ledger.core.note import Ed25519Verifier
 from ledger.core.signing import Signer
-from ledger.demo import ORIGIN, DemoKeys, registry_events
-from ledger.demo_scenarios import (
+from ledger.demo.run import ORIGIN
+from ledger.demo.scenarios import (
     MINUTE,
     WARD,
     Office,
@@ -28,13 +28,14 @@ from ledger.demo_scenarios import (
 )
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierPolicy, DossierService
-from ledger.seals import LedgerSealBackend, SealParts
+from ledger.services.dossiers import DossierPolicy, DossierService
+from ledger.services.seals.issue import LedgerSealBackend, SealParts
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.merkle_log import MerkleLog
 from ledger.storage.store import EventStore
+from tests.support.demo_kit import DemoKeys, registry_events
 
 NOW_US = monday_morning(6)
 

@@ -1,4 +1,4 @@
-"""The encrypted keystore (ledger/keystore.py, docs/keystore.md).
+"""The encrypted keystore (ledger/storage/keystore.py, docs/keystore.md).
 
 Tests use the MIN Argon2id limits (8 KiB, one pass) so key derivation is
 instant; the docs example uses INTERACTIVE, as documented.
@@ -26,7 +26,7 @@ import pytest
 from ledger.core.encoding import Value, encode
 from ledger.core.errors import HosoError, MalformedError, MalformedKey, VerificationError
 from ledger.core.signing import Signer, key_id, verify_signature
-from ledger.keystore import (
+from ledger.storage.keystore import (
     FORMAT,
     INTERACTIVE,
     MIN,
@@ -506,7 +506,7 @@ def test_nothing_is_written_until_save(path: Path) -> None:
 FAILING_WRITE = """
 import errno, resource, signal, sys
 from pathlib import Path
-from ledger.keystore import MIN, Keystore
+from ledger.storage.keystore import MIN, Keystore
 path, passphrase, op, limit = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 if op == "save":
     store = Keystore.open(path, passphrase)

@@ -24,7 +24,6 @@ from ledger.core.errors import (
 from ledger.core.hashing import EMPTY_ROOT, Hash, leaf_hash
 from ledger.core.merkle import (
     CompactRange,
-    MemoryTree,
     NodeID,
     consistency_proof,
     consistency_proof_plan,
@@ -37,6 +36,7 @@ from ledger.core.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.support.memory_tree import MemoryTree
 
 MAX = 300
 ENTRIES = [f"entry {i}".encode() for i in range(MAX)]

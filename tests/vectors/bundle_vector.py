@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ledger.core import merkle
 from ledger.core.checkpoint import Checkpoint, Cosigner, sign_checkpoint
 from ledger.core.encoding import Value
 from ledger.core.event import EventBody, SignedEvent, sign_event
@@ -21,6 +20,7 @@ from ledger.core.hashing import GENESIS_PREV, EventHash
 from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.registry import KEY_REGISTERED, REGISTRY_STREAM, key_registered
 from ledger.core.signing import Signer
+from tests.support.memory_tree import MemoryTree
 from verify.bundle import Bundle, BundleEntry
 
 ORIGIN = "hoso.example/hanoi"
@@ -131,7 +131,7 @@ def build_log() -> list[SignedEvent]:
 def build_bundle() -> tuple[Bundle, str]:
     """The bundle and the trust file that verifies it."""
     log_events = build_log()
-    tree = merkle.MemoryTree()
+    tree = MemoryTree()
     for event in log_events:
         tree.append(event.leaf_hash)
     size = len(log_events)

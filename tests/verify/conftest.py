@@ -13,10 +13,10 @@ import pytest
 
 from ledger.core.event import EventBody, SignedEvent, parse_record, sign_event
 from ledger.core.hashing import EventHash
+from ledger.demo.generate import GeneratedLedger, generate_ledger
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
-from ledger.generate import GeneratedLedger, generate_ledger
-from ledger.verify_sources import DatabaseSource
+from ledger.services.verify_source import DatabaseSource
 from tests.integration.conftest import private_postgres_url
 from verify.run import Report, verify_ledger
 from verify.trust import parse_trust

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from ledger.bundles import BundleSubjectUnknown, export_bundle
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519NoteSigner
 from ledger.core.signing import Signer
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
+from ledger.services.bundles import BundleSubjectUnknown, export_bundle
 from tests.verify.conftest import NOW_US, Tamperable
 from verify.bundle import Bundle, BundleEntry, parse_bundle, verify_bundle
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_VERIFIED

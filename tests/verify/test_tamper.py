@@ -17,7 +17,7 @@ from ledger.core.checkpoint import Checkpoint, parse_checkpoint_text, sign_check
 from ledger.core.event import EventSignature, SignedEvent, parse_record, sign_event
 from ledger.core.note import parse_note
 from ledger.core.registry import KEY_REVOKED, REGISTRY_STREAM, key_revoked
-from ledger.generate import AUTHORITY_ACTOR
+from ledger.demo.generate import AUTHORITY_ACTOR
 from tests.verify.conftest import Tamperable, continue_stream
 from verify.findings import EXIT_INTEGRITY, EXIT_VERIFIED
 

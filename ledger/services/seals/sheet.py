@@ -19,16 +19,9 @@ from pathlib import Path
 
 from ledger.core.seal import parse_seal, seal_hs1, seal_url
 from ledger.core.signing import Signer
-from ledger.demo_scenarios import Official
 from ledger.domain.calendar import VN_TZ
-from ledger.domain.dossier import Result
-from ledger.dossiers import DossierService
-from ledger.seal_qr import make_qr, png_bytes, svg_text
-from ledger.seals import SEAL_ROLE, SealParts, SealSources, issue_seal, signed_trust_list
-from ledger.storage.checkpoints import Checkpoints
-from ledger.storage.database import Backend, parse_database_url
-from ledger.storage.keys import KeyRegistry
-from ledger.storage.merkle_log import MerkleLog
+from ledger.services.seals.issue import SEAL_ROLE, SealSources, issue_seal
+from ledger.services.seals.qr import make_qr, png_bytes, svg_text
 
 
 class ChromiumMissing(OSError):
@@ -208,70 +201,3 @@ def write_result_sheets(
         )
         written.append(paths[0])
     return written, can_shoot
-
-
-DEMO_HOST = "https://xacthuc.hoso.example"
-DEMO_AGENCY_NAMES = {
-    "000.39.05.H26": "UBND phường Mẫu",
-    "000.60.02.H26": "Công an thành phố Hà Nội",
-    "000.30.01.H26": "Sở Tư pháp Hà Nội",
-}
-
-
-def demo_result_sheets(
-    parts: SealParts,
-    seal_keys: Mapping[str, Signer],
-    codes: list[str],
-    *,
-    out: Path,
-) -> str:
-    """The demo's hook: a sheet for every valid result, the signed trust list beside them,
-    and the ``hoso seal verify`` command that accepts them. Returns what to print."""
-    results = []
-    for code in codes:
-        state = parts.dossiers.state(code)
-        for number, result in sorted((state.results if state else {}).items()):
-            if result.status == "valid" and state is not None and state.agency in seal_keys:
-                results.append((code, number, seal_keys[state.agency]))
-    html, shot = write_result_sheets(
-        parts, results, out=out, host=DEMO_HOST, agency_names=DEMO_AGENCY_NAMES
-    )
-    signer = parts.checkpoints.signer
-    assert signer is not None  # noqa: S101 (the demo holds its log key)
-    now = max(r.issued_us for c in codes for r in _results(parts, c)) + 1
-    trust = out / "trust-list.note"
-    trust.write_bytes(signed_trust_list(parts, origin=signer.name, now_us=now).serialise())
-    first = html[0].with_name(html[0].stem + "-qr.png") if html else None
-    lines = [
-        f"Result sheets with QR seals: {len(html)} in {out}/ (HTML"
-        + (", PNG" if shot else "; no chromium, so no PNG")
-        + f"), trust list {trust}",
-    ]
-    if first is not None:
-        lines.append(
-            f"  hoso seal verify {first} --trust {trust} --trust-key '{signer.verifier.vkey}'"
-        )
-    return "\n".join(lines)
-
-
-def _results(parts: SealParts, code: str) -> list[Result]:
-    state = parts.dossiers.state(code)
-    return [] if state is None else list(state.results.values())
-
-
-def demo_sheets(  # noqa: PLR0917 (the demo's parts, passed as it holds them)
-    backend: Backend,
-    service: DossierService,
-    log: MerkleLog,
-    checkpoints: Checkpoints,
-    signers: Mapping[str, Signer],
-    people: Mapping[str, Official],
-    codes: list[str],
-    db: str,
-) -> str:
-    """``hoso demo``'s one call: sheets next to the SQLite file (else in hoso-data/)."""
-    parsed = parse_database_url(db)
-    base = Path(parsed.path).parent if parsed.kind == "sqlite" else Path("hoso-data")
-    seal_keys = {o.agency: signers[n] for n, o in people.items() if SEAL_ROLE in o.roles}
-    parts = SealParts(service, log, checkpoints, KeyRegistry(backend))
-    return demo_result_sheets(parts, seal_keys, codes, out=base / "results")

@@ -2,8 +2,10 @@
 
 The rules (:func:`ledger.domain.rules.audit_dossier`) need a dossier's whole
 history, the catalogue, the calendar, the reuse index and a ``now``, so they
-are not a page-by-page view (a rebuild would re-read every stream). Instead a
-refresh recomputes, in one transaction per chunk of dossiers:
+are not a page-by-page view (a rebuild would re-read every stream). The refresh
+is given them as callables (:class:`Auditors`; the composition root builds them
+from a ledger with :meth:`ledger.bootstrap.Ledger.auditors`) and recomputes, in
+one transaction per chunk of dossiers:
 
 - every dossier with an event after the refresh's tracked position, and
 - every dossier still open (``now`` moves their deadlines: overdue, late steps),
@@ -20,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ledger.bootstrap import Ledger
 from ledger.domain.lifecycle import TERMINAL
 from ledger.domain.rules import Finding
+from ledger.storage.database import Backend
 from ledger.storage.sql import EVENTS_TABLE, Sql
 from projections import schema
 from projections.schema import Table, delete_keys
@@ -52,6 +54,18 @@ RULE_FINDINGS = Table(
 
 
 @dataclass(frozen=True, slots=True)
+class Auditors:
+    """The post-audit rules, as the refresh calls them."""
+
+    dossiers: Callable[[Sequence[str], int], list[Finding]]
+    """Every rule over the dossiers with these codes, as of ``now_us``."""
+    privacy: Callable[[], list[Finding]]
+    """The personal-data rules over the whole log."""
+    codes: Callable[[], list[str]]
+    """Every dossier's code."""
+
+
+@dataclass(frozen=True, slots=True)
 class Refreshed:
     dossiers: int  # re-examined by this refresh
     findings: int  # in the table after it
@@ -59,24 +73,25 @@ class Refreshed:
 
 
 def refresh_rule_findings(
-    ledger: Ledger,
+    backend: Backend,
+    audit: Auditors,
     *,
     now_us: int,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Refreshed:
     """Recompute the rule findings of changed and open dossiers; return what was done."""
-    sql = ledger.backend.sql
+    sql = backend.sql
     schema.create_tracking(sql)
     with sql.transaction() as curs:
         RULE_FINDINGS.create(sql, curs)
         RULE_FINDINGS.create_indexes(curs)
     known = schema.positions(sql).get(VIEW)
     after = 0 if known is None or known[0] != VERSION else known[1]
-    end = int(ledger.backend.recorder.max_notification_id() or 0)
-    codes = sorted(set(_changed(sql, after, end)) | set(_open(ledger, sql)))
+    end = int(backend.recorder.max_notification_id() or 0)
+    codes = sorted(set(_changed(sql, after, end)) | set(_open(audit, sql)))
     for start in range(0, len(codes), CHUNK):
         chunk = codes[start : start + CHUNK]
-        findings = ledger.dossiers.audit(chunk, now_us=now_us)
+        findings = audit.dossiers(chunk, now_us)
         with sql.transaction() as curs:
             delete_keys(sql, curs, RULE_FINDINGS.name, "code", chunk)
             curs.insert_many(
@@ -86,7 +101,7 @@ def refresh_rule_findings(
                 _rows(findings, now_us),
             )
         progress(start + len(chunk), len(codes))
-    privacy = ledger.privacy.audit()
+    privacy = audit.privacy()
     with sql.transaction() as curs:
         delete_keys(sql, curs, RULE_FINDINGS.name, "code", [PRIVACY_KEY])
         curs.insert_many(
@@ -126,10 +141,10 @@ def _changed(sql: Sql, after: int, end: int) -> list[str]:
     return [str(r["code"]) for r in rows]
 
 
-def _open(ledger: Ledger, sql: Sql) -> list[str]:
+def _open(audit: Auditors, sql: Sql) -> list[str]:
     """Dossiers not in a terminal state, from the dossiers view when it exists."""
     if "dossiers" not in schema.positions(sql):  # no views yet: every dossier is a candidate
-        return ledger.dossiers.codes()
+        return audit.codes()
     terminal = sorted(s.label for s in TERMINAL)
     rows = sql.rows(
         sql.q(

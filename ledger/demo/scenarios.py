@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.core.signing import Signer
-from ledger.demo_people import synthetic_person
+from ledger.demo.people import synthetic_person
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import VN_TZ, instant
 from ledger.domain.dossier import DossierState
-from ledger.dossiers import DossierService
 from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import PersonalData, Reader
+from ledger.services.dossiers import DossierService
 
 WARD = "000.39.05.H26"  # UBND phường (fictional code)
 POLICE = "000.60.02.H26"  # Công an thành phố, phòng lý lịch tư pháp (fictional)

@@ -6,24 +6,44 @@ import os
 import shutil
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ledger.bootstrap import Ledger
+from ledger.demo.generate import GeneratedLedger
+from ledger.demo.generator.hanoi import AGENCY_NAMES
+from ledger.demo.generator.plan import TET
+from ledger.demo.steps import Sheets
 from ledger.domain.calendar import VN_TZ, instant
-from ledger.generator.hanoi import AGENCY_NAMES
-from ledger.generator.plan import TET
-
-if TYPE_CHECKING:
-    from ledger.demo import DemoRun
+from verify.run import Report
 
 TET_START = instant(datetime(TET[0].year, TET[0].month, TET[0].day, tzinfo=VN_TZ))
 TET_END = instant(datetime(TET[1].year, TET[1].month, TET[1].day, 23, 59, tzinfo=VN_TZ))
+
+
+@dataclass
+class DemoRun:
+    """What the demo did, for the summary (rich or ``--json``)."""
+
+    db: str
+    folder: Path
+    generated: GeneratedLedger
+    seconds: dict[str, float] = field(default_factory=dict)
+    findings_table: int = 0
+    sheets: Sheets | None = None
+    report: Report | None = None
+    tamper: str = ""
+    env: Path | None = None
+    token: str = ""
+    states: Counter[str] = field(default_factory=Counter)
+    by_agency: dict[str, Counter[str]] = field(default_factory=dict)
+    on_time: dict[str, tuple[int, int]] = field(default_factory=dict)  # agency → (on time, all)
+    tet_pushed: int = 0
 
 
 def tally(run: DemoRun, ledger: Ledger) -> None:

@@ -6,7 +6,7 @@ the tamper check, and what ``hoso serve`` needs to browse the result.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,22 +17,24 @@ from ledger.core.errors import HosoError
 from ledger.core.event import parse_record, verify_signatures
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import Signer
-from ledger.generate import GeneratedLedger
-from ledger.generator.hanoi import AGENCY_NAMES, STAFF
-from ledger.generator.run import RETENTION_US
-from ledger.result_sheet import DEMO_HOST, write_result_sheets
-from ledger.rule_findings import refresh_rule_findings
-from ledger.seals import SEAL_ROLE, SealParts, signed_trust_list
+from ledger.demo.generate import GeneratedLedger
+from ledger.demo.generator.hanoi import AGENCY_NAMES, STAFF
+from ledger.demo.generator.run import RETENTION_US
+from ledger.services.dossiers import DossierService
+from ledger.services.seals.issue import SEAL_ROLE, SealParts, signed_trust_list
+from ledger.services.seals.sheet import write_result_sheets
+from ledger.services.verify_source import DatabaseSource
 from ledger.settings import Settings
 from ledger.storage.checkpoints import Checkpoints
-from ledger.verify_sources import DatabaseSource
 from projections.engine import Engine
 from projections.rebuild import rebuild
+from projections.rule_findings import refresh_rule_findings
 from verify.html import render_html
 from verify.run import Report, verify_ledger
 from verify.trust import parse_trust
 
 Tick = Callable[[int, int], None]
+DEMO_HOST = "https://xacthuc.hoso.example"
 NOW_US = 1_782_864_000_000_000  # 2026-07-01T00:00:00Z: after every event of the demo
 
 
@@ -68,9 +70,57 @@ def projections_and_findings(ledger: Ledger, tick: Tick) -> int:
     rebuild(engine, progress=lambda position, last: tick(position, 2 * max(last, 1)))
     last = int(ledger.backend.recorder.max_notification_id() or 0)
     done = refresh_rule_findings(
-        ledger, now_us=NOW_US, progress=lambda d, t: tick(last + d * last // max(t, 1), 2 * last)
+        ledger.backend,
+        ledger.auditors(),
+        now_us=NOW_US,
+        progress=lambda d, t: tick(last + d * last // max(t, 1), 2 * last),
     )
     return done.findings
+
+
+def valid_results(
+    dossiers: DossierService,
+    codes: Iterable[str],
+    seal_keys: Mapping[str, Signer],
+    *,
+    sample: int | None = None,
+) -> list[tuple[str, str, Signer]]:
+    """(dossier, result number, agency seal key) of every valid result of an agency in
+    ``seal_keys``, in dossier order, at most ``sample`` of them."""
+    picked: list[tuple[str, str, Signer]] = []
+    for code in codes:
+        state = dossiers.state(code)
+        if state is None or state.agency not in seal_keys:
+            continue
+        for number, result in sorted(state.results.items()):
+            if sample is not None and len(picked) >= sample:
+                return picked
+            if result.status == "valid":
+                picked.append((code, number, seal_keys[state.agency]))
+    return picked
+
+
+def write_sheets(
+    parts: SealParts,
+    picked: Sequence[tuple[str, str, Signer]],
+    folder: Path,
+    *,
+    origin: str,
+    log_vkey: str,
+    now_us: int,
+    agency_names: Mapping[str, str],
+) -> Sheets:
+    """Sheets with QR seals for ``picked``, the signed trust list beside them, and the
+    ``hoso seal verify`` command that accepts them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written, pngs = write_result_sheets(
+        parts, list(picked), out=folder, host=DEMO_HOST, agency_names=agency_names
+    )
+    trust = folder / "trust-list.note"
+    trust.write_bytes(signed_trust_list(parts, origin=origin, now_us=now_us).serialise())
+    first = written[0].with_name(written[0].stem + "-qr.png") if written else folder
+    command = f"hoso seal verify {first} --trust {trust} --trust-key '{log_vkey}'"
+    return Sheets(len(written), folder, pngs, trust, command)
 
 
 def result_sheets(
@@ -81,29 +131,22 @@ def result_sheets(
     checkpoints = Checkpoints(ledger.log, signer=keys.log, witnesses=[keys.witness.verifier])
     parts = SealParts(ledger.dossiers, ledger.log, checkpoints, ledger.keys)
     seals = {
-        o.agency: keys.people[name] for name, o in generated.people.items() if SEAL_ROLE in o.roles
+        o.agency: keys.people[name]
+        for name, o in generated.people.items()
+        if SEAL_ROLE in o.roles and o.agency in STAFF
     }
-    picked: list[tuple[str, str, Signer]] = []
-    for case in generated.cases:
-        state = ledger.dossiers.state(case.code)
-        if state is None or state.agency not in STAFF:
-            continue
-        for number, result in sorted(state.results.items()):
-            if result.status == "valid" and len(picked) < sample:
-                picked.append((case.code, number, seals[state.agency]))
-    folder.mkdir(parents=True, exist_ok=True)
-    written, pngs = write_result_sheets(
+    picked = valid_results(
+        ledger.dossiers, (case.code for case in generated.cases), seals, sample=sample
+    )
+    return write_sheets(
         parts,
         picked,
-        out=folder,
-        host=DEMO_HOST,
+        folder,
+        origin=generated.origin,
+        log_vkey=keys.log.verifier.vkey,
+        now_us=NOW_US,
         agency_names=AGENCY_NAMES,
     )
-    trust = folder / "trust-list.note"
-    trust.write_bytes(signed_trust_list(parts, origin=generated.origin, now_us=NOW_US).serialise())
-    first = written[0].with_name(written[0].stem + "-qr.png") if written else folder
-    command = f"hoso seal verify {first} --trust {trust} --trust-key '{keys.log.verifier.vkey}'"
-    return Sheets(len(written), folder, pngs, trust, command)
 
 
 def verify(  # noqa: PLR0917 (the demo's parts)

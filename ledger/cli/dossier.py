@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledger.cli_ledger import DbOption, fail, opened
+from ledger.cli.common import DbOption, fail, opened
 from ledger.domain.dossier import DossierState, format_time
 from ledger.domain.timeliness import timeliness
 

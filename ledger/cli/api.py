@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
-from ledger.cli_ledger import DbOption, fail, opened, settings_for
+from ledger.cli.common import DbOption, fail, opened, settings_for
 
 if TYPE_CHECKING:
     from api.tokens import Kind

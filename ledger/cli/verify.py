@@ -1,4 +1,4 @@
-"""``hoso verify``, ``hoso bundle export`` and ``hoso generate``.
+"""``hoso verify`` and ``hoso bundle export``.
 
 ``hoso verify`` reads raw stored bytes (``--db``) or an offline bundle
 (``--bundle``) and re-derives everything with the pure core and domain
@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ledger.cli.common import fail, read_bytes
 from ledger.core.errors import HosoError, MalformedError
 from ledger.domain.calendar import load_calendar
 from ledger.domain.procedures import load_catalogue
@@ -32,24 +33,11 @@ from verify.trust import TrustRoots, parse_trust
 bundle_app = typer.Typer(help="Offline bundles: one dossier, verifiable with nothing else.")
 
 
-def _fail(message: str, code: int) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        _fail(f"can't read {path}: {err.strerror}", EXIT_USAGE)
-    raise AssertionError  # unreachable: _fail raises
-
-
 def _trust(path: Path) -> TrustRoots:
     try:
-        return parse_trust(_read(path).decode("utf-8"))
+        return parse_trust(read_bytes(path).decode("utf-8"))
     except (HosoError, UnicodeDecodeError) as err:
-        _fail(f"trust file {path}: {err}", EXIT_USAGE)
+        fail(f"trust file {path}: {err}", EXIT_USAGE)
     raise AssertionError
 
 
@@ -59,10 +47,10 @@ def _now(value: str | None) -> int:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"--now {value!r} is not an ISO 8601 time", EXIT_USAGE)
+        fail(f"--now {value!r} is not an ISO 8601 time", EXIT_USAGE)
         raise
     if moment.tzinfo is None:
-        _fail("--now needs a time zone (e.g. 2026-06-01T00:00+07:00)", EXIT_USAGE)
+        fail("--now needs a time zone (e.g. 2026-06-01T00:00+07:00)", EXIT_USAGE)
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
@@ -89,7 +77,7 @@ def verify(
     """Verify a whole ledger (--db, default HOSO_DATABASE_URL) or one dossier's bundle
     (--bundle), offline."""
     if db is not None and bundle is not None:
-        _fail("give one of --db URL and --bundle FILE, not both", EXIT_USAGE)
+        fail("give one of --db URL and --bundle FILE, not both", EXIT_USAGE)
     if db is None and bundle is None:
         db = Settings().database_url
     roots = _trust(trust)
@@ -101,18 +89,18 @@ def verify(
             from verify.bundle import verify_bundle  # noqa: PLC0415 (late: fast --help)
 
             report = verify_bundle(
-                _read(bundle), roots, catalogue=catalogue, calendar=calendar, now_us=now_us
+                read_bytes(bundle), roots, catalogue=catalogue, calendar=calendar, now_us=now_us
             )
         else:
             assert db is not None  # noqa: S101 (checked above)
             report = _verify_db(
-                db, roots, [_read(p) for p in checkpoint], workers, now_us, rules, console
+                db, roots, [read_bytes(p) for p in checkpoint], workers, now_us, rules, console
             )
     except HosoError as err:
-        _fail(str(err), EXIT_MALFORMED if isinstance(err, MalformedError) else EXIT_INTEGRITY)
+        fail(str(err), EXIT_MALFORMED if isinstance(err, MalformedError) else EXIT_INTEGRITY)
         raise
     except OSError as err:
-        _fail(f"I/O: {err}", EXIT_USAGE)
+        fail(f"I/O: {err}", EXIT_USAGE)
         raise
     if html is not None:
         from verify.html import render_html  # noqa: PLC0415
@@ -120,7 +108,7 @@ def verify(
         try:
             html.write_text(render_html(report, strict=strict), encoding="utf-8")
         except OSError as err:
-            _fail(f"can't write {html}: {err.strerror}", EXIT_USAGE)
+            fail(f"can't write {html}: {err.strerror}", EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps(report_json(report, strict=strict), ensure_ascii=False))
     else:
@@ -141,7 +129,7 @@ def _verify_db(
 
     import psycopg  # noqa: PLC0415
 
-    from ledger.verify_sources import DatabaseSource  # noqa: PLC0415
+    from ledger.services.verify_source import DatabaseSource  # noqa: PLC0415
     from verify.run import verify_ledger  # noqa: PLC0415
 
     columns = (
@@ -172,7 +160,7 @@ def _verify_db(
                 progress=progress,
             )
         except (psycopg.Error, sqlite3.Error, ValueError) as err:
-            _fail(f"can't read the database: {err}", EXIT_USAGE)
+            fail(f"can't read the database: {err}", EXIT_USAGE)
             raise
 
 
@@ -217,47 +205,22 @@ def bundle_export(
     out: Path = typer.Option(..., "--out", "-o", help="Bundle file to write"),
 ) -> None:
     """Write one dossier's offline bundle (docs/formats.md §10)."""
-    from ledger.bundles import export_bundle  # noqa: PLC0415
+    from ledger.services.bundles import export_bundle  # noqa: PLC0415
     from ledger.settings import Settings  # noqa: PLC0415
 
     if (dossier is None) == (result is None):
-        _fail("give exactly one of --dossier CODE and --result NUMBER", EXIT_USAGE)
+        fail("give exactly one of --dossier CODE and --result NUMBER", EXIT_USAGE)
     url = db or Settings().database_url
     try:
         data = export_bundle(url, dossier=dossier, result=result).encode()
         out.write_bytes(data)
     except HosoError as err:
-        _fail(str(err), EXIT_INTEGRITY)
+        fail(str(err), EXIT_INTEGRITY)
     except OSError as err:
-        _fail(f"I/O: {err}", EXIT_USAGE)
+        fail(f"I/O: {err}", EXIT_USAGE)
     typer.echo(f"bundle: {out} ({len(data)} bytes)")
-
-
-def generate(
-    db: str = typer.Option(..., "--db", help="Database URL (must hold no ledger yet)"),
-    dossiers: int = typer.Option(1000, "--dossiers", min=0, help="How many dossiers"),
-    seed: int = typer.Option(1, "--seed", min=0, help="Seed of every key and choice"),
-    trust_out: Path | None = typer.Option(None, "--trust-out", help="Write the trust file here"),
-) -> None:
-    """Generate a deterministic test ledger (demo scenarios, derived test keys)."""
-    from ledger.generate import generate_ledger  # noqa: PLC0415
-
-    try:
-        generated = generate_ledger(db, dossiers=dossiers, seed=seed)
-    except ValueError as err:
-        _fail(str(err), EXIT_USAGE)
-        raise
-    if trust_out is not None:
-        trust_out.write_text(generated.trust_lines(), encoding="utf-8")
-    typer.echo(
-        f"generated {generated.events} events, {generated.dossiers} dossiers; "
-        f"checkpoints at {', '.join(map(str, generated.checkpoint_sizes))}"
-    )
-    if trust_out is None:
-        typer.echo(generated.trust_lines(), nl=False)
 
 
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
-    app.command("generate")(generate)
     app.add_typer(bundle_app, name="bundle")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from ledger.cli_ledger import DbOption, fail, opened
+from ledger.cli.common import DbOption, fail, opened
 from ledger.core.errors import HosoError, MalformedError
 from ledger.core.note import parse_ed25519_vkey
 from ledger.core.seal import decode_text, parse_seal, seal_hs1, seal_url, url_host
@@ -34,8 +34,8 @@ def issue(
     db: str | None = DbOption,
 ) -> None:
     """Sign a seal for a valid result; print its URL and HS1 forms."""
-    from ledger.seal_qr import make_qr, png_bytes, svg_text  # noqa: PLC0415 (segno is slow)
-    from ledger.seals import issue_seal  # noqa: PLC0415
+    from ledger.services.seals.issue import issue_seal  # noqa: PLC0415
+    from ledger.services.seals.qr import make_qr, png_bytes, svg_text  # noqa: PLC0415 (segno is slow)
 
     with opened(db, keystore=True) as ledger:
         assert ledger.keystore is not None  # noqa: S101 (opened with keystore=True)
@@ -60,7 +60,7 @@ def trust_list(
     db: str | None = DbOption,
 ) -> None:
     """The agency seal keys as a note signed by the log key (verify with its vkey)."""
-    from ledger.seals import signed_trust_list  # noqa: PLC0415
+    from ledger.services.seals.issue import signed_trust_list  # noqa: PLC0415
 
     with opened(db, keystore=True) as ledger:
         note = signed_trust_list(ledger, origin=ledger.settings.origin, now_us=ledger.clock_us())
@@ -122,7 +122,7 @@ def verify(
 def _seal_text(seal: str) -> str:
     path = Path(seal)
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        from ledger.seal_qr import read_qr_file  # noqa: PLC0415 (zxing-cpp only for images)
+        from ledger.services.seals.qr import read_qr_file  # noqa: PLC0415 (zxing-cpp only for images)
 
         return read_qr_file(path)  # OSError for a missing file: exit 3
     return seal
@@ -138,7 +138,7 @@ def render(
     db: str | None = DbOption,
 ) -> None:
     """Write the printable result sheet (Decree 30/2020 layout) with its QR seal."""
-    from ledger.result_sheet import write_result_sheet  # noqa: PLC0415
+    from ledger.services.seals.sheet import write_result_sheet  # noqa: PLC0415
 
     with opened(db, keystore=True) as ledger:
         assert ledger.keystore is not None  # noqa: S101

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from ledger.core.event import EventBody, SignedEvent, sign_event
 from ledger.core.hashing import GENESIS_PREV, EventHash
 from ledger.core.signing import Signer
-from ledger.demo_scenarios import Official
+from ledger.demo.scenarios import Official
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import load_calendar
 from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierService
+from ledger.services.dossiers import DossierService
 from ledger.storage.store import Appended, EventStore
 
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.bootstrap import Ledger
-from ledger.cli_ledger import DbOption, fail, opened, settings_for
+from ledger.cli.common import DbOption, fail, opened, settings_for
 from ledger.domain.dossier import format_time
 from ledger.domain.privacy import ACCESS_STREAM, ERASURE_BASES, PURPOSES, access_entries
 from ledger.privacy.records import PersonalRecord

@@ -1,7 +1,7 @@
 """Write a planned Hanoi ledger: the cases through the batched service, then the
 personal-data epilogue (a planted out-of-scope read, erasures, the access log).
 
-With ``privacy`` on, each applicant is a synthetic citizen (:mod:`ledger.demo_people`)
+With ``privacy`` on, each applicant is a synthetic citizen (:mod:`ledger.demo.people`)
 whose record goes to the vault (encrypted under its own key; the submission
 carries only salted commitments) and every official's read is logged. At the
 end, past the retention period, the applicants of a couple of dossiers that
@@ -17,20 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ledger.core.signing import Signer
-from ledger.demo_scenarios import DAY, Office, Official, SimClock
+from ledger.demo.generator.buffered import START_US, BufferedService
+from ledger.demo.generator.hanoi import STAFF
+from ledger.demo.generator.lifecycles import LIFECYCLES, Case, Story
+from ledger.demo.generator.plan import plan
+from ledger.demo.scenarios import DAY, Office, Official, SimClock
 from ledger.domain.calendar import load_calendar
 from ledger.domain.privacy import ACCESS_STREAM, access_entries
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierService
-from ledger.generator.buffered import START_US, BufferedService
-from ledger.generator.hanoi import STAFF
-from ledger.generator.lifecycles import LIFECYCLES, Case, Story
-from ledger.generator.plan import plan
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
+from ledger.services.dossiers import DossierService
 from ledger.settings import Settings
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend

@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledger.bootstrap import Ledger
-from ledger.cli_ledger import DbOption, opened
-from ledger.rule_findings import refresh_rule_findings
+from ledger.cli.common import DbOption, opened
 from projections.engine import DEFAULT_PAGE, Engine
+from projections.rule_findings import refresh_rule_findings
 
 projections_app = typer.Typer(help="Projections: the views agencies and the API read.")
 
@@ -91,7 +91,9 @@ def follow_command(
 
         def stop() -> bool:
             if findings_every and time.monotonic() - refreshed[0] >= findings_every:
-                done = refresh_rule_findings(ledger, now_us=ledger.clock_us())
+                done = refresh_rule_findings(
+                    ledger.backend, ledger.auditors(), now_us=ledger.clock_us()
+                )
                 typer.echo(f"FINDINGS {done.findings} ({done.dossiers} dossier(s) re-examined)")
                 refreshed[0] = time.monotonic()
             return deadline is not None and time.monotonic() >= deadline
@@ -107,7 +109,7 @@ def follow_command(
 def refresh_findings_command(db: str | None = DbOption) -> None:
     """Recompute the post-audit rule findings of changed and open dossiers."""
     with opened(db) as ledger:
-        done = refresh_rule_findings(ledger, now_us=ledger.clock_us())
+        done = refresh_rule_findings(ledger.backend, ledger.auditors(), now_us=ledger.clock_us())
         typer.echo(
             f"{done.findings} rule finding(s); {done.dossiers} dossier(s) re-examined;"
             f" position {done.position}"

@@ -3,7 +3,7 @@
 Arrivals are spread over the working days of ``WINDOW`` (January to April 2026,
 across Tết Bính Ngọ: 16–20 February 2026 in the shipped calendar), between
 07:30 and 13:30 so same-day procedures can finish the same day. Agencies and
-procedures are drawn by weight (:mod:`ledger.generator.hanoi`), lifecycles by
+procedures are drawn by weight (:mod:`ledger.demo.generator.hanoi`), lifecycles by
 weight among those that fit the procedure; the planted violations are placed
 at evenly spaced positions, one of each kind. Only ``random.Random(seed)``
 decides, so the same seed gives the same plan.
@@ -15,11 +15,11 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from ledger.demo_scenarios import JUSTICE, MINUTE, POLICE
+from ledger.demo.generator.hanoi import AGENCIES, CENTER, FEE_PAYERS
+from ledger.demo.generator.lifecycles import PLANTED, Case
+from ledger.demo.scenarios import JUSTICE, MINUTE, POLICE
 from ledger.domain.calendar import VN_TZ, WorkingCalendar, instant
 from ledger.domain.procedures import Catalogue
-from ledger.generator.hanoi import AGENCIES, CENTER, FEE_PAYERS
-from ledger.generator.lifecycles import PLANTED, Case
 
 WINDOW: Final = (date(2026, 1, 5), date(2026, 4, 30))
 TET: Final = (date(2026, 2, 16), date(2026, 2, 20))

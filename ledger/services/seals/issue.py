@@ -18,8 +18,8 @@ from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.seal import SEAL_HASH_SIZE, SEAL_KEY_ID_SIZE, SealClaims, sign_seal
 from ledger.core.seal_trust import TrustedSealKey, TrustList, sign_trust_list
 from ledger.core.signing import Signer
-from ledger.dossiers import DossierService, DossierUnknown
-from ledger.seal_check import InclusionEvidence, ResultStatus
+from ledger.services.dossiers import DossierService, DossierUnknown
+from ledger.services.seals.check import InclusionEvidence, ResultStatus
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.merkle_log import LeafNotFound, MerkleLog
@@ -178,7 +178,7 @@ def _leaf(log: MerkleLog, digest: bytes) -> int | None:
 
 
 class LedgerSealBackend:
-    """:class:`ledger.seal_check.SealBackend` over a ledger (and its log key)."""
+    """:class:`ledger.services.seals.check.SealBackend` over a ledger (and its log key)."""
 
     def __init__(
         self, src: SealSources, *, log_signer: Ed25519NoteSigner, now_us: int | None = None

@@ -10,7 +10,7 @@ Routes (mount with ``app.include_router(router)``):
 * ``GET /v1/seals/trust-list`` — the signed trust list (a C2SP note).
 * ``POST /v1/seals/verify`` — ``{"seal": "<URL|HS1:…|digits>"}`` → the verdict as JSON.
 
-The ledger is reached through :class:`ledger.seal_check.SealBackend`, provided
+The ledger is reached through :class:`ledger.services.seals.check.SealBackend`, provided
 by overriding the :func:`seal_backend` dependency::
 
     app.dependency_overrides[seal_backend] = lambda: LedgerSealBackend(ledger, log_signer=...)
@@ -28,14 +28,14 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from ledger.domain.calendar import VN_TZ
-from ledger.seal_check import SealBackend, Verdict, check_seal
+from ledger.services.seals.check import SealBackend, Verdict, check_seal
 
 router = APIRouter(tags=["seals"])
 
 
 def seal_backend() -> SealBackend:
     """Overridden by the app that mounts the router (see the module docstring)."""
-    raise RuntimeError("no SealBackend configured: override api.seal_page.seal_backend")
+    raise RuntimeError("no SealBackend configured: override api.routes.seals.seal_backend")
 
 
 Backend = Annotated[SealBackend, Depends(seal_backend)]

@@ -1,7 +1,7 @@
 """The lifecycles a generated dossier can follow, clean ones and planted violations.
 
 Each lifecycle drives one dossier through the dossier service as the agency's
-officials (:class:`ledger.demo_scenarios.Office`), with every step timed in
+officials (:class:`ledger.demo.scenarios.Office`), with every step timed in
 *working* time on the shipped calendar: a dossier received before Tết and due
 after it is handled across the holiday, as the law counts it. A clean
 lifecycle must give no post-audit finding; a planted one gives exactly the
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ledger.demo_scenarios import HOUR, MINUTE, Office, digest
+from ledger.demo.generator.hanoi import FEE_PAYERS
+from ledger.demo.scenarios import HOUR, MINUTE, Office, digest
 from ledger.domain import commands as cmd
-from ledger.generator.hanoi import FEE_PAYERS
 
 RESULT_TYPES = {
     "1.001193": ("KS", "birth_certificate"),

@@ -1,7 +1,7 @@
 """A fast, seeded, deterministic ledger generator (``hoso generate``, ``hoso demo``).
 
 Two mixes. ``mix="hanoi"`` (the default) is the realistic one
-(:mod:`ledger.generator`): the Public Administration Service Center, three
+(:mod:`ledger.demo.generator`): the Public Administration Service Center, three
 ward People's Committees, a district police office, the city police and the
 Department of Justice; arrivals over the working days of January–April 2026
 across Tết; a weighted mix of lifecycles (on time, supplements, apologies with
@@ -10,7 +10,7 @@ revocations, corrections) and a handful of planted violations, one of each
 kind, whose rule ids :attr:`GeneratedLedger.planted` names. ``privacy=True``
 puts each applicant in the vault, logs officials' reads and erases a couple of
 applicants past retention (the demo); benchmarks leave it off. ``mix="scenarios"``
-cycles the demo's nine scenarios (:mod:`ledger.demo_scenarios`), which some
+cycles the demo's nine scenarios (:mod:`ledger.demo.scenarios`), which some
 tests index by position.
 
 Either way every event is built by the same domain commands, folded by the
@@ -48,7 +48,11 @@ from ledger.core.registry import (
     registration_events,
 )
 from ledger.core.signing import KeyId, PublicKey, Signer
-from ledger.demo_scenarios import (
+from ledger.demo.generator.buffered import BufferedService
+from ledger.demo.generator.hanoi import hanoi_cast
+from ledger.demo.generator.lifecycles import Case, Story
+from ledger.demo.generator.run import PrivacyKeys, Written, write_hanoi
+from ledger.demo.scenarios import (
     MINUTE,
     POLICE,
     SCENARIOS,
@@ -60,12 +64,8 @@ from ledger.demo_scenarios import (
 )
 from ledger.domain.calendar import vn_datetime
 from ledger.domain.procedures import load_catalogue
-from ledger.dossiers import DossierPolicy
-from ledger.generator.buffered import BufferedService
-from ledger.generator.hanoi import hanoi_cast
-from ledger.generator.lifecycles import Case, Story
-from ledger.generator.run import PrivacyKeys, Written, write_hanoi
 from ledger.privacy.records import PersonalRecord
+from ledger.services.dossiers import DossierPolicy
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.database import open_backend
 from ledger.storage.merkle_log import MerkleLog

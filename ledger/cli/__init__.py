@@ -1,0 +1,38 @@
+"""The ``hoso`` command line. Thin: parse arguments, call the library, print."""
+
+from __future__ import annotations
+
+import typer
+
+from ledger import __version__
+from ledger.cli import api, demo, dossier, keys, log, privacy, projections, seal, verify
+
+app = typer.Typer(
+    name="hoso",
+    help="hoso: a signed, verifiable ledger for electronic administrative dossiers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hoso {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """hoso: a signed, verifiable ledger for electronic administrative dossiers."""
+
+
+for group in (demo, keys, log, dossier, privacy, projections, verify, seal, api):
+    group.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,201 @@
+"""``hoso append``, ``act``, ``integrate``, ``checkpoint`` and ``proof``: the log.
+
+Every command builds the ledger through :func:`ledger.bootstrap.bootstrap` from
+settings (environment, ``.env``, ``--db``). Errors print their check id and
+exit 1 (a check failed), 2 (malformed input) or 3 (usage or I/O).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ledger.bootstrap import Ledger
+from ledger.cli.common import DbOption, fail, opened
+from ledger.core.checkpoint import parse_checkpoint_text
+
+checkpoint_app = typer.Typer(help="Signed checkpoints (C2SP tlog-checkpoint).")
+proof_app = typer.Typer(help="Merkle proofs from storage, as JSON (hashes in base64).")
+
+
+def append(
+    files: list[Path] = typer.Argument(..., help="Files each holding one signed record's bytes"),
+    db: str | None = DbOption,
+) -> None:
+    """Append client-signed records (checked, then stored in one transaction)."""
+    records = [f.read_bytes() for f in files]
+    with opened(db) as ledger:
+        for result in ledger.store.append(records):
+            note = " (already stored)" if result.duplicate else ""
+            typer.echo(f"{result.stream} n={result.n} {result.event_hash.hex()}{note}")
+
+
+def act(
+    stream: str = typer.Option(..., help="Stream (dossier code)"),
+    event_type: str = typer.Option(..., "--type", help="Event type, e.g. DossierReceived"),
+    actor: str = typer.Option(..., help="Acting official's actor id"),
+    key: list[str] = typer.Option(..., help="Keystore key name(s) to sign with"),
+    payload: list[str] = typer.Option(
+        ["{}"],
+        help='Payload as a JSON object (no floats; bytes as {"$hex": "..."}); @FILE reads one'
+        " from a file; several are merged, later fields winning",
+    ),
+    db: str | None = DbOption,
+) -> None:
+    """Sign an event with keys held in the keystore (custodial signing) and append it."""
+    data: dict[str, Any] = {}
+    for part in payload:
+        try:
+            text = Path(part[1:]).read_text(encoding="utf-8") if part.startswith("@") else part
+            parsed = json.loads(text, object_hook=_hex_bytes)
+        except OSError as err:
+            fail(f"--payload {part}: {err.strerror}", 3)
+        except (json.JSONDecodeError, ValueError) as err:
+            fail(f"--payload is not valid: {err}", 2)
+        if not isinstance(parsed, dict):
+            fail("--payload must be a JSON object", 2)
+        data.update(parsed)
+    with opened(db, keystore=True) as ledger:
+        assert ledger.custodian is not None  # noqa: S101 (opened with keystore=True)
+        result = ledger.custodian.act(
+            stream=stream, event_type=event_type, actor=actor, payload=data, keys=key
+        )
+        typer.echo(f"{result.stream} n={result.n} {result.event_hash.hex()}")
+
+
+def integrate(
+    follow: bool = typer.Option(False, help="Keep following new events"),
+    poll: float = typer.Option(0.5, min=0.01, help="Seconds between polls when following"),
+    checkpoint_every: float = typer.Option(
+        0.0, help="Sign a checkpoint every N seconds when the tree grew (0: never)"
+    ),
+    max_seconds: float = typer.Option(0.0, help="Stop following after N seconds (0: never)"),
+    db: str | None = DbOption,
+) -> None:
+    """Integrate stored events into the Merkle log (exactly once, resumable)."""
+    with opened(db, keystore=checkpoint_every > 0) as ledger:
+        started = last_checkpoint = time.monotonic()
+        while True:
+            added = ledger.log.integrate()
+            if added:
+                typer.echo(f"integrated {added} leaves; tree size {ledger.log.size()}")
+            now = time.monotonic()
+            if checkpoint_every > 0 and now - last_checkpoint >= checkpoint_every:
+                note = ledger.checkpoints.sign(now_us=ledger.clock_us())
+                typer.echo(f"checkpoint at size {parse_checkpoint_text(note.text).size}")
+                last_checkpoint = now
+            if not follow or (max_seconds and now - started >= max_seconds):
+                break
+            time.sleep(poll)
+
+
+@checkpoint_app.command("sign")
+def checkpoint_sign(db: str | None = DbOption) -> None:
+    """Integrate, then sign a checkpoint at the integrated size; print it."""
+    with opened(db, keystore=True) as ledger:
+        ledger.log.integrate()
+        typer.echo(ledger.checkpoints.sign(now_us=ledger.clock_us()).serialise().decode(), nl=False)
+
+
+@checkpoint_app.command("show")
+def checkpoint_show(
+    size: int | None = typer.Option(None, help="Checkpoint at this size (default: latest)"),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of the C2SP text"),
+    db: str | None = DbOption,
+) -> None:
+    """Print a stored checkpoint with its cosignatures."""
+    with opened(db) as ledger:
+        if size is None:
+            latest = ledger.checkpoints.latest()
+            note = None if latest is None else latest[1]
+        else:
+            note = ledger.checkpoints.note_at(size)
+        if note is None:
+            fail("no such checkpoint", 1)
+        assert note is not None  # noqa: S101
+        if not as_json:
+            typer.echo(note.serialise().decode(), nl=False)
+            return
+        cp = parse_checkpoint_text(note.text)
+        typer.echo(
+            json.dumps(
+                {
+                    "origin": cp.origin,
+                    "size": cp.size,
+                    "root": _b64(cp.root),
+                    "note": note.serialise().decode(),
+                },
+                indent=2,
+            )
+        )
+
+
+@proof_app.command("inclusion")
+def proof_inclusion(
+    index: int | None = typer.Option(None, help="Leaf index"),
+    event_hash: str | None = typer.Option(None, help="Event hash (hex) instead of an index"),
+    size: int | None = typer.Option(None, help="Tree size (default: latest checkpoint)"),
+    db: str | None = DbOption,
+) -> None:
+    """Inclusion proof of one event in the tree of a checkpointed size."""
+    with opened(db) as ledger:
+        if (index is None) == (event_hash is None):
+            fail("give exactly one of --index and --event-hash", 3)
+        leaf = (
+            index if index is not None else ledger.log.leaf_index(bytes.fromhex(event_hash or ""))
+        )
+        tree_size = size if size is not None else _latest_size(ledger)
+        proof = ledger.log.inclusion_proof(index=leaf, size=tree_size)
+        out: dict[str, Any] = {
+            "leaf_index": leaf,
+            "tree_size": tree_size,
+            "proof": [_b64(h) for h in proof],
+        }
+        typer.echo(json.dumps(out, indent=2))
+
+
+@proof_app.command("consistency")
+def proof_consistency(
+    old: int = typer.Option(..., help="Older tree size"),
+    new: int | None = typer.Option(None, help="Newer tree size (default: latest checkpoint)"),
+    db: str | None = DbOption,
+) -> None:
+    """Consistency proof between two tree sizes."""
+    with opened(db) as ledger:
+        size2 = new if new is not None else _latest_size(ledger)
+        proof = ledger.log.consistency_proof(size1=old, size2=size2)
+        typer.echo(
+            json.dumps({"size1": old, "size2": size2, "proof": [_b64(h) for h in proof]}, indent=2)
+        )
+
+
+def _hex_bytes(obj: dict[str, Any]) -> Any:
+    """JSON has no bytes: ``{"$hex": "00ff"}`` stands for the bytes 00 ff."""
+    if set(obj) == {"$hex"}:
+        return bytes.fromhex(obj["$hex"])
+    return obj
+
+
+def _latest_size(ledger: Ledger) -> int:
+    latest = ledger.checkpoints.latest()
+    if latest is None:
+        fail("no checkpoint yet: run `hoso checkpoint sign`, or pass --size", 3)
+    assert latest is not None  # noqa: S101
+    return latest[0].size
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(append)
+    app.command()(act)
+    app.command()(integrate)
+    app.add_typer(checkpoint_app, name="checkpoint")
+    app.add_typer(proof_app, name="proof")
