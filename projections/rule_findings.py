@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ledger.domain.lifecycle import TERMINAL
-from ledger.domain.rules import Finding
+from ledger.domain.rules import RuleFinding
 from ledger.storage.database import Backend
 from ledger.storage.sql import EVENTS_TABLE, Sql
 from projections import schema
@@ -57,9 +57,9 @@ RULE_FINDINGS = Table(
 class Auditors:
     """The post-audit rules, as the refresh calls them."""
 
-    dossiers: Callable[[Sequence[str], int], list[Finding]]
+    dossiers: Callable[[Sequence[str], int], list[RuleFinding]]
     """Every rule over the dossiers with these codes, as of ``now_us``."""
-    privacy: Callable[[], list[Finding]]
+    privacy: Callable[[], list[RuleFinding]]
     """The personal-data rules over the whole log."""
     codes: Callable[[], list[str]]
     """Every dossier's code."""
@@ -116,7 +116,7 @@ def refresh_rule_findings(
 
 
 def _rows(
-    findings: Sequence[Finding], now_us: int, *, code: str | None = None
+    findings: Sequence[RuleFinding], now_us: int, *, code: str | None = None
 ) -> list[tuple[object, ...]]:
     seqs: dict[str, int] = {}
     rows: list[tuple[object, ...]] = []

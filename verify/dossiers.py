@@ -26,10 +26,16 @@ from ledger.core.registry import KeyRegistration
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import DossierState, SignerInfo
 from ledger.domain.procedures import Catalogue, due_for_rule
-from ledger.domain.rules import AuditContext, Recorded, audit_dossier, due_date_recomputed, replay
-from ledger.domain.rules import Finding as RuleFinding
+from ledger.domain.rules import (
+    AuditContext,
+    Recorded,
+    RuleFinding,
+    audit_dossier,
+    due_date_recomputed,
+    replay,
+)
 from ledger.domain.timeliness import timeliness
-from verify.findings import Finding, Findings
+from verify.findings import Findings, ReportFinding
 
 RuleSource = Callable[[], Iterable[RuleFinding]]
 """A further source of rule findings, run once after the dossiers."""
@@ -103,7 +109,7 @@ class DossierPass:
         self, state: DossierState, what: str, recorded: str | None, have: str
     ) -> None:
         self.findings.add(
-            Finding(
+            ReportFinding(
                 "due.version_unknown",
                 8,
                 "rule",
@@ -153,7 +159,7 @@ class DossierPass:
 
     def _rule(self, f: RuleFinding, step: int) -> None:
         self.findings.add(
-            Finding(
+            ReportFinding(
                 f.rule,
                 step,
                 "rule",

@@ -30,8 +30,11 @@ DEFAULT_CAP: Final = 100
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """One failed check or rule finding: check id, step, where, expected and found."""
+class ReportFinding:
+    """One line of a verification report, of any family (malformed, integrity, rule):
+    the check id, the step that found it, where, expected and found. A rule's own
+    verdict on one dossier is a :class:`ledger.domain.rules.RuleFinding`, which the
+    dossier pass turns into one of these."""
 
     check: str
     step: int
@@ -82,7 +85,7 @@ def from_error(
     n: int | None = None,
     leaf: int | None = None,
     where: str | None = None,
-) -> Finding:
+) -> ReportFinding:
     """A finding from a core error (its check id, where, expected and found); ``where``
     says what was being checked when the error has no position of its own or another."""
     family: Family = "malformed" if isinstance(err, MalformedError) else "integrity"
@@ -90,7 +93,7 @@ def from_error(
     if isinstance(err, VerificationError):
         expected = None if err.expected is None else render(err.expected)
         found = None if err.found is None else render(err.found)
-    return Finding(
+    return ReportFinding(
         check=err.check,
         step=step,
         family=family,
@@ -109,11 +112,11 @@ class Findings:
     """Findings collected over a run, at most ``cap`` kept per check id."""
 
     cap: int = DEFAULT_CAP
-    kept: list[Finding] = field(default_factory=list)
+    kept: list[ReportFinding] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     families: dict[str, Family] = field(default_factory=dict)
 
-    def add(self, finding: Finding) -> None:
+    def add(self, finding: ReportFinding) -> None:
         self.counts[finding.check] += 1
         self.families[finding.check] = finding.family
         if self.counts[finding.check] <= self.cap:

@@ -44,7 +44,7 @@ from verify.checks import (
     RegistryChangeRefused,
     SignatureRoleMissing,
 )
-from verify.findings import Finding, Findings
+from verify.findings import Findings, ReportFinding
 from verify.roles import acting_roles
 from verify.sigpool import BatchChecker, Malformed, Parsed, signature_ok
 from verify.source import LogEntry
@@ -138,7 +138,7 @@ class LogPass:
         leaf = self.compact.size if entry.leaf is None else entry.leaf
         if isinstance(checked, Malformed):
             self.findings.add(
-                Finding(
+                ReportFinding(
                     checked.check,
                     1,
                     "malformed",

@@ -27,8 +27,7 @@ from ledger.domain.privacy import (
     audit_erasures,
     erasure,
 )
-from ledger.domain.rules import Finding as RuleFinding
-from ledger.domain.rules import Recorded
+from ledger.domain.rules import Recorded, RuleFinding
 from verify.source import Source
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from verify.checks import STEPS
-from verify.findings import Finding
+from verify.findings import ReportFinding
 from verify.run import Report
 
 
@@ -35,7 +35,7 @@ def _step_of(report: Report, check: str) -> int | None:
     return None
 
 
-def finding_json(finding: Finding) -> dict[str, Any]:
+def finding_json(finding: ReportFinding) -> dict[str, Any]:
     return finding.as_dict()
 
 

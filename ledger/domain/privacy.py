@@ -24,7 +24,7 @@ from ledger.core.event import EventBody
 from ledger.domain.dossier import DossierState, SignerInfo, WrongRole
 from ledger.domain.lifecycle import TERMINAL, State
 from ledger.domain.payloads import MalformedPayload
-from ledger.domain.rules import Finding
+from ledger.domain.rules import RuleFinding
 
 ACCESS_STREAM: Final = "system/access"
 PRIVACY_STREAM: Final = "system/privacy"
@@ -188,7 +188,7 @@ class Handled:
 
 def audit_access(
     entries: Iterable[tuple[str, int, AccessEntry]], dossiers: Mapping[str, Handled]
-) -> list[Finding]:
+) -> list[RuleFinding]:
     """Rule findings for reads outside the reader's scope (DOMAIN.md 2.7; docs/privacy.md).
 
     ``entries`` are (stream, n, entry) from ``DataAccessed`` events. Inspectors
@@ -199,7 +199,7 @@ def audit_access(
     by_subject: dict[bytes, list[Handled]] = {}
     for handled in dossiers.values():
         by_subject.setdefault(handled.state.applicant, []).append(handled)
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     for stream, n, e in entries:
         findings.extend(_access_findings(stream, n, e, dossiers, by_subject))
     return findings
@@ -211,9 +211,9 @@ def _access_findings(  # noqa: PLR0911 (one return per rule, in order)
     e: AccessEntry,
     dossiers: Mapping[str, Handled],
     by_subject: Mapping[bytes, list[Handled]],
-) -> list[Finding]:
-    def finding(rule: str, message: str, expected: str, found: str) -> Finding:
-        return Finding(rule, stream, n, f"{e.reader}: {message}", expected, found, e.agency)
+) -> list[RuleFinding]:
+    def finding(rule: str, message: str, expected: str, found: str) -> RuleFinding:
+        return RuleFinding(rule, stream, n, f"{e.reader}: {message}", expected, found, e.agency)
 
     if e.role == "inspector":
         return []
@@ -299,17 +299,17 @@ def audit_erasures(
     states_of: Mapping[bytes, Sequence[DossierState]],
     *,
     retention_us: int,
-) -> list[Finding]:
+) -> list[RuleFinding]:
     """``privacy.erasure_retention``: an erasure (stream, n, time, subject) while a
     retention duty still applied to one of the subject's dossiers."""
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     for stream, n, time_us, subject in erasures:
         blockers = retention_blockers(
             states_of.get(subject, ()), now_us=time_us, retention_us=retention_us
         )
         for code, why in blockers:
             findings.append(
-                Finding(
+                RuleFinding(
                     "privacy.erasure_retention",
                     stream,
                     n,

@@ -40,8 +40,10 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """A rule finding: which rule, where, what was expected and found."""
+class RuleFinding:
+    """One post-audit rule's verdict on one dossier: which rule, where, what was expected
+    and found. The verifier reports it as a :class:`verify.findings.ReportFinding` of
+    family ``rule``; the projections keep it in ``hoso_v_rule_findings``."""
 
     rule: str
     stream: str
@@ -80,14 +82,14 @@ class AuditContext:
     audit_window_us: int = 90 * DAY_US
 
 
-Rule = Callable[[Sequence[Recorded], DossierState | None, AuditContext], list[Finding]]
+Rule = Callable[[Sequence[Recorded], DossierState | None, AuditContext], list[RuleFinding]]
 
 
 def replay(
     history: Sequence[Recorded], book: ProcedureBook
-) -> tuple[DossierState | None, list[Finding]]:
+) -> tuple[DossierState | None, list[RuleFinding]]:
     """Fold the history; an event the lifecycle refuses is rule 12's finding, and is skipped."""
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     state: DossierState | None = None
     for item in history:
         body = item.body
@@ -99,7 +101,7 @@ def replay(
             )
         except HosoError as err:
             findings.append(
-                Finding(
+                RuleFinding(
                     "rule.illegal_event",
                     body.stream,
                     body.n,
@@ -119,7 +121,7 @@ def _events(history: Sequence[Recorded], *types: str) -> list[EventBody]:
 
 def late_without_apology(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     due = state.legal_due_us if state is not None else None
     if state is None or due is None:
         return []
@@ -131,7 +133,7 @@ def late_without_apology(
     if apologies:
         return []
     return [
-        Finding(
+        RuleFinding(
             "rule.late_without_apology",
             state.code,
             results[0].n if results else None,
@@ -145,14 +147,14 @@ def late_without_apology(
 
 def apology_misuse(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     out = []
     apologies = _events(history, ev.APOLOGY)
     if len(apologies) > 1:
         out.append(
-            Finding(
+            RuleFinding(
                 "rule.apology_misuse",
                 state.code,
                 apologies[1].n,
@@ -165,7 +167,7 @@ def apology_misuse(
     for apology in apologies:
         if state.legal_due_us is not None and apology.time_us >= state.legal_due_us:
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.apology_misuse",
                     state.code,
                     apology.n,
@@ -180,7 +182,7 @@ def apology_misuse(
         results = _events(history, ev.RESULT_ISSUED)
         if isinstance(new_due, int) and results and results[0].time_us > new_due:
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.apology_misuse",
                     state.code,
                     results[0].n,
@@ -198,14 +200,14 @@ def apology_misuse(
 
 def supplement_misuse(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     out = []
     requests = _events(history, ev.SUPPLEMENT_REQUESTED)
     if len(requests) > 1:
         out.append(
-            Finding(
+            RuleFinding(
                 "rule.supplement_repeated",
                 state.code,
                 requests[1].n,
@@ -219,7 +221,7 @@ def supplement_misuse(
     for request in requests:
         if due is not None and request.time_us > due:
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.supplement_after_due",
                     state.code,
                     request.n,
@@ -237,7 +239,7 @@ def supplement_misuse(
 
 def due_date_recomputed(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None or state.original_due_us is None:
         return []
     expected = ctx.recompute_due(state)
@@ -245,7 +247,7 @@ def due_date_recomputed(
         return []
     received = _events(history, ev.RECEIVED)
     return [
-        Finding(
+        RuleFinding(
             "rule.due_date_mismatch",
             state.code,
             received[0].n if received else None,
@@ -262,7 +264,7 @@ def due_date_recomputed(
 
 def handling_latency(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None or state.received_us is None:
         return []
     out = []
@@ -272,7 +274,7 @@ def handling_latency(
         ctx.transfer_deadline_hours
     ):
         out.append(
-            Finding(
+            RuleFinding(
                 "rule.handover_late",
                 state.code,
                 moved[0].n if moved else None,
@@ -288,7 +290,7 @@ def handling_latency(
         used = ctx.working_hours_between(start_us, end_us)
         if used > transfer.allowance_hours:
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.interagency_step_late",
                     state.code,
                     None,
@@ -306,7 +308,7 @@ def handling_latency(
 
 def inputs_digitized(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     """Read from the raw history: a store that enforced this would have refused the reception."""
     receptions = _events(history, ev.RECEIVED)
     if state is None or not receptions:
@@ -318,7 +320,7 @@ def inputs_digitized(
     if not missing:
         return []
     return [
-        Finding(
+        RuleFinding(
             "rule.inputs_not_digitized",
             state.code,
             received.n,
@@ -332,7 +334,7 @@ def inputs_digitized(
 
 def paper_despite_electronic(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     out = []
@@ -342,7 +344,7 @@ def paper_despite_electronic(
         for item in items:
             if isinstance(item, str) and ctx.reusable(state.applicant, item):
                 out.append(
-                    Finding(
+                    RuleFinding(
                         "rule.paper_despite_electronic",
                         state.code,
                         request.n,
@@ -360,11 +362,11 @@ def paper_despite_electronic(
 
 def paper_copy_basis(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     return [
-        Finding(
+        RuleFinding(
             "rule.paper_copy_without_basis",
             state.code,
             e.n,
@@ -380,7 +382,7 @@ def paper_copy_basis(
 
 def result_signatures(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     out = []
     for item in history:
         body = item.body
@@ -394,7 +396,7 @@ def result_signatures(
         seal = any("agency_seal" in r for r in roles)
         if not (personal and seal):
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.result_not_properly_signed",
                     body.stream,
                     body.n,
@@ -408,7 +410,7 @@ def result_signatures(
 
 def paper_result_digitized(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     out = []
@@ -418,7 +420,7 @@ def paper_result_digitized(
         waited = ctx.working_hours_between(result.issued_us, ctx.now_us)
         if waited > ctx.digitize_within_hours:
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.paper_result_not_digitized",
                     state.code,
                     result.n,
@@ -436,14 +438,14 @@ def paper_result_digitized(
 
 def fees(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     out = []
     paid = _events(history, ev.FEE_PAID)
     if len(paid) > 1:
         out.append(
-            Finding(
+            RuleFinding(
                 "rule.fee_collected_twice",
                 state.code,
                 paid[1].n,
@@ -455,7 +457,7 @@ def fees(
         )
     if paid and ctx.exempt_from_fees(state.procedure):
         out.append(
-            Finding(
+            RuleFinding(
                 "rule.fee_on_exempt_procedure",
                 state.code,
                 paid[0].n,
@@ -470,7 +472,7 @@ def fees(
 
 def revocation_due(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     out = []
@@ -483,7 +485,7 @@ def revocation_due(
         waited = ctx.working_hours_between(finding.time_us, end)
         if waited > ctx.revocation_within_hours:
             out.append(
-                Finding(
+                RuleFinding(
                     "rule.revocation_overdue",
                     state.code,
                     finding.n,
@@ -498,7 +500,7 @@ def revocation_due(
 
 def self_declared_unaudited(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None or state.resolved_us is None:
         return []
     declared = [c for c in state.components.values() if c.source == "self_declared"]
@@ -507,7 +509,7 @@ def self_declared_unaudited(
     if ctx.now_us - state.resolved_us <= ctx.audit_window_us:
         return []
     return [
-        Finding(
+        RuleFinding(
             "rule.self_declared_unaudited",
             state.code,
             None,
@@ -521,7 +523,7 @@ def self_declared_unaudited(
 
 def segregation_of_duties(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[Finding]:
+) -> list[RuleFinding]:
     if state is None:
         return []
     received = {e.actor for e in _events(history, ev.RECEIVED)}
@@ -529,7 +531,7 @@ def segregation_of_duties(
     signed = {e.actor for e in _events(history, ev.RESULT_ISSUED)}
     same = received & handled & signed
     return [
-        Finding(
+        RuleFinding(
             "rule.segregation_of_duties",
             state.code,
             None,
@@ -559,7 +561,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def audit_dossier(history: Sequence[Recorded], ctx: AuditContext) -> list[Finding]:
+def audit_dossier(history: Sequence[Recorded], ctx: AuditContext) -> list[RuleFinding]:
     """Every rule over one dossier's history (in stream order)."""
     state, findings = replay(history, ctx.book)
     for rule in RULES:

@@ -31,7 +31,7 @@ from ledger.domain.privacy import (
     erasure,
     retention_blockers,
 )
-from ledger.domain.rules import Finding
+from ledger.domain.rules import RuleFinding
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.records import APPLICANT_LABEL, PERSONAL_LABEL, PersonalRecord
 from ledger.privacy.vault import Vault
@@ -219,7 +219,7 @@ class PersonalData:
                 report.verified += 1
         return report
 
-    def audit(self) -> list[Finding]:
+    def audit(self) -> list[RuleFinding]:
         """The personal-data rule findings over the whole ledger: reads outside the
         reader's scope, and erasures while a retention duty applied."""
         store = self.dossiers.store

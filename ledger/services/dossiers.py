@@ -21,7 +21,7 @@ from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolv
 from ledger.domain.privacy import ACCESS_STREAM, PRIVACY_STREAM, check_privacy_event
 from ledger.domain.procedures import Catalogue, compute_due, due_for_rule, extend_for_pause
 from ledger.domain.reuse import ReuseIndex
-from ledger.domain.rules import AuditContext, Finding, Recorded, audit_dossier
+from ledger.domain.rules import AuditContext, Recorded, RuleFinding, audit_dossier
 from ledger.storage.store import Appended, EventStore, KeyRecord
 
 _DOSSIER_CODES = (
@@ -122,7 +122,7 @@ class DossierService:
             working_hours_between=self.working_hours_between,
         )
 
-    def audit(self, codes: Sequence[str], *, now_us: int) -> list[Finding]:
+    def audit(self, codes: Sequence[str], *, now_us: int) -> list[RuleFinding]:
         """Every post-audit rule over the given dossiers, as of ``now_us``."""
         ctx = self.audit_context(now_us=now_us)
         return [f for code in codes for f in audit_dossier(self.history(code), ctx)]

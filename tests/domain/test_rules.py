@@ -12,7 +12,7 @@ from ledger.domain import rules
 from ledger.domain.dossier import SignerInfo, format_time
 from ledger.domain.lifecycle import RULES
 from ledger.domain.payloads import SCHEMAS
-from ledger.domain.rules import AuditContext, Finding, audit_dossier
+from ledger.domain.rules import AuditContext, RuleFinding, audit_dossier
 from tests.domain.builder import (
     AGENCY,
     DAY,
@@ -37,7 +37,7 @@ def rules_of(history: History, ctx: AuditContext | None = None) -> list[str]:
     return sorted(f.rule for f in audit_dossier(history.items, context))
 
 
-def findings(history: History, ctx: AuditContext | None = None) -> list[Finding]:
+def findings(history: History, ctx: AuditContext | None = None) -> list[RuleFinding]:
     context = replace(ctx or CTX, now_us=history.clock + HOUR)
     return audit_dossier(history.items, context)
 
