@@ -11,9 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.registry import REGISTRY_STREAM, key_registered
 from ledger.core.signing import Signer
 from ledger.storage.database import Backend, open_backend
@@ -93,12 +93,11 @@ def next_event(
     time_us: int = TIME_US,
 ) -> SignedEvent:
     """Sign the event that continues ``head`` (``None``: the stream's first event)."""
-    body = EventBody(
+    body = next_body(
+        head,
         origin=ORIGIN,
         stream=stream,
-        n=1 if head is None else head.body.n + 1,
-        prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-        type=kind,
+        event_type=kind,
         actor=actor,
         time_us=time_us,
         payload=dict(PAYLOAD if payload is None else payload),

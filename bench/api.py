@@ -49,8 +49,8 @@ from ledger.bootstrap import Ledger, bootstrap
 from ledger.core.seal import seal_hs1
 from ledger.core.signing import Signer
 from ledger.demo.generate import GENERATE_ORIGIN, generate_ledger
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.seals.issue import issue_seal
 from ledger.settings import Settings
 from ledger.storage.database import open_backend

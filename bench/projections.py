@@ -41,8 +41,8 @@ from psycopg.sql import SQL, Identifier
 from bench._common import reset_postgres_database
 from ledger.core.event import SignedEvent, parse_record
 from ledger.demo.generate import generate_ledger
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.storage.database import open_backend
 from projections.engine import Engine
 from projections.rebuild import rebuild

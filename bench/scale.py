@@ -177,8 +177,8 @@ def stage_integrate(
 
 
 def stage_project(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
-    from ledger.domain.calendar import load_calendar  # noqa: PLC0415
-    from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
+    from ledger.domain.calendar_data import load_calendar  # noqa: PLC0415
+    from ledger.domain.procedures_data import load_catalogue  # noqa: PLC0415
     from ledger.storage.database import open_backend  # noqa: PLC0415
     from projections.engine import Engine  # noqa: PLC0415
     from projections.rebuild import rebuild  # noqa: PLC0415
@@ -195,8 +195,8 @@ def stage_project(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix)
 
 
 def stage_verify(url: str, *, dossiers: int, seed: int, workers: int, mix: Mix) -> dict[str, Any]:
-    from ledger.domain.calendar import load_calendar  # noqa: PLC0415
-    from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
+    from ledger.domain.calendar_data import load_calendar  # noqa: PLC0415
+    from ledger.domain.procedures_data import load_catalogue  # noqa: PLC0415
     from ledger.services.verify_source import DatabaseSource  # noqa: PLC0415
     from verify.run import verify_ledger  # noqa: PLC0415
     from verify.trust import parse_trust  # noqa: PLC0415

@@ -85,8 +85,8 @@ def run_child(url: str, trust: str, workers: int, *, rules: bool) -> dict[str, f
 
 
 def child(url: str, workers: int, *, rules: bool) -> None:
-    from ledger.domain.calendar import load_calendar  # noqa: PLC0415
-    from ledger.domain.procedures import load_catalogue  # noqa: PLC0415
+    from ledger.domain.calendar_data import load_calendar  # noqa: PLC0415
+    from ledger.domain.procedures_data import load_catalogue  # noqa: PLC0415
     from ledger.services.verify_source import DatabaseSource  # noqa: PLC0415
     from verify.run import verify_ledger  # noqa: PLC0415
     from verify.trust import parse_trust  # noqa: PLC0415

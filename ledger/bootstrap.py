@@ -14,8 +14,10 @@ from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import VerificationError
 from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.signing import KeyId, PublicKey, Signer, key_id
-from ledger.domain.calendar import WorkingCalendar, load_calendar
-from ledger.domain.procedures import Catalogue, load_catalogue
+from ledger.domain.calendar import WorkingCalendar
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures import Catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.service import PersonalData

@@ -21,8 +21,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ledger.core.event import SignedEvent, parse_stored
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.storage.database import Backend, DatabaseUrl, open_backend
 from ledger.storage.sql import EVENTS_TABLE
 from projections import schema

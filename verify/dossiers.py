@@ -25,7 +25,8 @@ from ledger.core.event import parse_record
 from ledger.core.registry import KeyRegistration
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import DossierState, SignerInfo
-from ledger.domain.procedures import Catalogue, due_for_rule
+from ledger.domain.due import due_for_rule
+from ledger.domain.procedures import Catalogue
 from ledger.domain.rules import (
     AuditContext,
     Recorded,

@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ledger.core import merkle
+from ledger.core.chain import StreamHead, verify_position
 from ledger.core.errors import (
-    ChainLinkBroken,
-    ChainPositionBroken,
     EventHashMismatch,
     HosoError,
     SignatureInvalid,
     SignatureUnknownKey,
+    VerificationError,
 )
 from ledger.core.event import parse_record
-from ledger.core.hashing import GENESIS_PREV, Hash
+from ledger.core.hashing import EventHash, Hash
 from ledger.core.registry import (
     REGISTRY_STREAM,
     KeyNotValid,
@@ -315,32 +315,15 @@ class LogPass:
                 leaf,
             )
         head = self.heads.get(p.stream)
-        expected_n = 1 if head is None else head.n + 1
-        expected_prev = GENESIS_PREV if head is None else head.event_hash
-        if p.n != expected_n:
-            self._report(
-                ChainPositionBroken(
-                    "position does not follow the stream's previous event",
-                    where=where,
-                    expected=expected_n,
-                    found=p.n,
-                ),
-                4,
-                p,
-                leaf,
+        try:
+            verify_position(
+                n=p.n,
+                prev=p.prev,
+                head=None if head is None else StreamHead(head.n, EventHash(head.event_hash)),
+                where=where,
             )
-        elif p.prev != expected_prev:
-            self._report(
-                ChainLinkBroken(
-                    "prev is not the hash of the stream's previous event",
-                    where=where,
-                    expected=expected_prev,
-                    found=p.prev,
-                ),
-                4,
-                p,
-                leaf,
-            )
+        except VerificationError as err:
+            self._report(err, 4, p, leaf)
         if head is not None and p.time_us < head.time_us:
             self._report(
                 ChainTimeBackwards(

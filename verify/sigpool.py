@@ -20,12 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import NamedTuple
 
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import BadSignatureError
-
 from ledger.core.errors import MalformedError
 from ledger.core.event import parse_record
-from ledger.core.hashing import event_signature_message, leaf_hash
+from ledger.core.hashing import EventHash, event_signature_message, leaf_hash
+from ledger.core.signing import signature_valid
 
 
 class Parsed(NamedTuple):
@@ -72,9 +70,7 @@ def check_records(records: Sequence[bytes], keys: Mapping[bytes, bytes]) -> list
             if public_key is None:
                 unchecked.append(index)
                 continue
-            try:
-                crypto_sign_open(sig.signature + message, public_key)
-            except BadSignatureError:
+            if not signature_valid(public_key, message, sig.signature):
                 bad.append(index)
         body = event.body
         out.append(
@@ -98,11 +94,7 @@ def check_records(records: Sequence[bytes], keys: Mapping[bytes, bytes]) -> list
 
 def signature_ok(public_key: bytes, event_hash: bytes, signature: bytes) -> bool:
     """One signature check, inline (for keys a batch was not given)."""
-    try:
-        crypto_sign_open(signature + event_signature_message(event_hash), public_key)  # type: ignore[arg-type]
-    except BadSignatureError:
-        return False
-    return True
+    return signature_valid(public_key, event_signature_message(EventHash(event_hash)), signature)
 
 
 class BatchChecker:

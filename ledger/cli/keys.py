@@ -11,9 +11,9 @@ import typer
 
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.cli.common import DbOption, fail, opened, passphrase, settings_for
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import sign_event
 from ledger.core.note import format_vkey
 from ledger.core.registry import (
     KEY_REGISTERED,
@@ -128,12 +128,11 @@ def keys_trust_file(db: str | None = DbOption) -> None:
 def _registry_append(ledger: Ledger, kind: str, payload: dict[str, Value], authority: str) -> int:
     assert ledger.keystore is not None  # noqa: S101
     head = ledger.store.head(REGISTRY_STREAM)
-    body = EventBody(
+    body = next_body(
+        head,
         origin=ledger.settings.origin,
         stream=REGISTRY_STREAM,
-        n=1 if head is None else head.body.n + 1,
-        prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-        type=kind,
+        event_type=kind,
         actor=f"authority:{authority}",
         time_us=ledger.clock_us(),
         payload=payload,

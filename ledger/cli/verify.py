@@ -22,8 +22,8 @@ from rich.table import Table
 
 from ledger.cli.common import fail, read_bytes
 from ledger.core.errors import HosoError, MalformedError
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.settings import Settings
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_USAGE
 from verify.report import report_json, step_counts

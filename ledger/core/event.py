@@ -10,8 +10,9 @@ msgpack, SHA-256 and Ed25519 alone.
 :class:`SignedEvent` computes every derived value (body bytes, event hash,
 record bytes, leaf hash) in its one constructor, so a half-built record can't
 exist. Parsing (:func:`parse_record`) and checking (:func:`verify_event_hash`,
-:func:`verify_signatures`, :func:`verify_link`) are separate steps that raise
-typed errors naming the check, the position, and the expected and found values.
+:func:`verify_signatures`) are separate steps that raise typed errors naming the
+check, the position, and the expected and found values. How events chain within a
+stream is :mod:`ledger.core.chain`.
 """
 
 from __future__ import annotations
@@ -25,16 +26,12 @@ import msgpack
 from ledger.core import encoding
 from ledger.core.encoding import Value
 from ledger.core.errors import (
-    ChainLinkBroken,
-    ChainPositionBroken,
-    ChainStreamMismatch,
     EventHashMismatch,
     MalformedEncoding,
     MalformedRecord,
     SignatureUnknownKey,
 )
 from ledger.core.hashing import (
-    GENESIS_PREV,
     HASH_SIZE,
     EventHash,
     Hash,
@@ -304,47 +301,6 @@ def verify_signatures(event: SignedEvent, keys: Mapping[KeyId, PublicKey]) -> No
                 "signature by a key that is not trusted here", where=where, found=sig.key_id
             )
         verify_signature(public_key, message, sig.signature, where=where)
-
-
-def verify_link(event: SignedEvent, predecessor: SignedEvent | None) -> None:
-    """Check ``event`` follows ``predecessor`` in its stream (``None``: it must be first)."""
-    body = event.body
-    where = body.position
-    if predecessor is None:
-        if body.n != 1:
-            raise ChainPositionBroken(
-                "a stream's first event must have n=1", where=where, expected=1, found=body.n
-            )
-        if body.prev != GENESIS_PREV:
-            raise ChainLinkBroken(
-                "first event's prev is not the genesis value",
-                where=where,
-                expected=GENESIS_PREV,
-                found=body.prev,
-            )
-        return
-    before = predecessor.body
-    if (before.origin, before.stream) != (body.origin, body.stream):
-        raise ChainStreamMismatch(
-            "predecessor belongs to another ledger or stream",
-            where=where,
-            expected=f"{before.origin} {before.stream}",
-            found=f"{body.origin} {body.stream}",
-        )
-    if body.n != before.n + 1:
-        raise ChainPositionBroken(
-            "position does not follow the predecessor's",
-            where=where,
-            expected=before.n + 1,
-            found=body.n,
-        )
-    if body.prev != predecessor.event_hash:
-        raise ChainLinkBroken(
-            "prev is not the predecessor's event hash",
-            where=where,
-            expected=predecessor.event_hash,
-            found=body.prev,
-        )
 
 
 def _check_name(name: str, value: object, where: str) -> None:

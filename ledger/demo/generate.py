@@ -63,7 +63,7 @@ from ledger.demo.scenarios import (
     monday_morning,
 )
 from ledger.domain.calendar import vn_datetime
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.privacy.records import PersonalRecord
 from ledger.services.dossiers import DossierPolicy
 from ledger.storage.checkpoints import Checkpoints

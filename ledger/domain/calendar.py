@@ -11,22 +11,18 @@ as a duration is always 8 working hours, as in the production system.
 
 The holidays come from the pinned ``holidays`` library; swap Saturdays and any
 decision the library lacks come from the versioned override table in
-``data/calendar.json``. :func:`load_calendar` reads it, or a user file that
-replaces or extends it.
+``data/calendar.json``, which :func:`ledger.domain.calendar_data.load_calendar`
+reads (or a user file that replaces or extends it).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
-from importlib import metadata, resources
-from pathlib import Path
-from typing import Any, Final, Literal, NoReturn, get_args
+from typing import Final, Literal, NoReturn, get_args
 
 import holidays
 
@@ -61,7 +57,6 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MIN_US = (date(1, 1, 2).toordinal() - _EPOCH_ORDINAL) * US_PER_DAY
 _MAX_US = (date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL) * US_PER_DAY
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _VERSION = re.compile(r"[\x21-\x7e]{1,120}")
 
 
@@ -158,7 +153,7 @@ def _check_date(day: object, *, where: str) -> date:
     return day
 
 
-def _check_hours(hours: object, *, where: str) -> tuple[tuple[int, int], ...]:
+def check_hours(hours: object, *, where: str) -> tuple[tuple[int, int], ...]:
     """Windows as (start, end) µs since midnight: non-empty, increasing, non-touching."""
     if not isinstance(hours, Sequence) or isinstance(hours, str) or not hours:
         raise MalformedCalendar("expected a non-empty list of [start, end] windows", where=where)
@@ -234,7 +229,7 @@ class WorkingCalendar:
                 f"{min(both).isoformat()} is both a day off and a working day",
                 where="extra_working_days",
             )
-        object.__setattr__(self, "_windows", _check_hours(self.hours, where="hours"))
+        object.__setattr__(self, "_windows", check_hours(self.hours, where="hours"))
         object.__setattr__(self, "hours", tuple((s, e) for s, e in self.hours))
 
     # -- days
@@ -384,227 +379,3 @@ class WorkingCalendar:
 
     def _out_of_range(self, detail: str, where: str = "result") -> NoReturn:
         raise TimeOutOfRange(f"{detail} (calendar {self.version})", where=where)
-
-
-# --- data files ------------------------------------------------------------
-
-
-def strict_json(text: str, *, error: type[MalformedError], where: str) -> Any:
-    """Parse JSON refusing duplicate keys, floats and NaN/Infinity (amounts are integers)."""
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise error(f"duplicate key {key!r}", where=where)
-            out[key] = value
-        return out
-
-    def refuse(token: str) -> NoReturn:
-        raise error(f"non-integer number {token!r}", where=where)
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs, parse_float=refuse, parse_constant=refuse)
-    except json.JSONDecodeError as err:
-        raise error(f"not JSON: {err.msg} (line {err.lineno})", where=where) from err
-
-
-def read_data(name: str) -> str:
-    """The text of a data file shipped in ``ledger/domain/data/``."""
-    return resources.files("ledger.domain").joinpath("data", name).read_text(encoding="utf-8")
-
-
-def _read_file(path: str | os.PathLike[str]) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise MalformedCalendar(f"cannot read: {err}", where=str(path)) from err
-
-
-OverrideKind = Literal["day_off", "working_day"]
-_FULL_KEYS = frozenset(
-    {"format", "version", "description", "timezone", "holidays_library", "years", "hours"}
-    | {"hours_source", "overrides"}
-)
-_EXTENSION_KEYS = frozenset(
-    {"format", "version", "extends", "description", "hours", "hours_source", "overrides"}
-)
-_ENTRY_KEYS = frozenset({"date", "kind", "swap_for", "source", "certainty"})
-_CERTAINTIES = frozenset({"V", "S", "M", "P"})
-
-
-def _obj(
-    value: object, keys: frozenset[str], required: frozenset[str], where: str
-) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedCalendar("expected a JSON object", where=where)
-    for key in value:
-        if key not in keys:
-            raise MalformedCalendar(f"unknown field {key!r}", where=f"{where}.{key}")
-    for key in sorted(required - value.keys()):
-        raise MalformedCalendar("missing field", where=f"{where}.{key}")
-    return value
-
-
-def _iso_date(value: object, *, where: str) -> date:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise MalformedCalendar(f"expected a date 'YYYY-MM-DD', got {value!r}", where=where)
-
-
-def _text(value: object, *, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise MalformedCalendar("expected a non-empty string", where=where)
-    return value
-
-
-def _overrides(value: object, *, where: str) -> dict[date, OverrideKind]:
-    """The override table: ``{"YYYY": [entry, ...]}`` → date → kind."""
-    if not isinstance(value, dict):
-        raise MalformedCalendar("expected an object keyed by year", where=where)
-    kinds: dict[date, OverrideKind] = {}
-    pairs: dict[date, tuple[date, str]] = {}
-    for year_key, entries in value.items():
-        here = f"{where}.{year_key}"
-        if not re.fullmatch(r"\d{4}", year_key):
-            raise MalformedCalendar("expected a four-digit year key", where=here)
-        if not isinstance(entries, list):
-            raise MalformedCalendar("expected a list of entries", where=here)
-        for i, raw in enumerate(entries):
-            at = f"{here}[{i}]"
-            entry = _obj(raw, _ENTRY_KEYS, frozenset({"date", "kind", "source", "certainty"}), at)
-            day = _iso_date(entry["date"], where=f"{at}.date")
-            if abs(day.year - int(year_key)) > 1:
-                raise MalformedCalendar(
-                    f"{day} is not in or next to {year_key}", where=f"{at}.date"
-                )
-            if day in kinds:
-                raise MalformedCalendar(f"{day} is listed twice", where=f"{at}.date")
-            kind = entry["kind"]
-            if kind not in get_args(OverrideKind):
-                raise MalformedCalendar(
-                    f"expected 'day_off' or 'working_day', got {kind!r}", where=f"{at}.kind"
-                )
-            _text(entry["source"], where=f"{at}.source")
-            if entry["certainty"] not in _CERTAINTIES:
-                raise MalformedCalendar("expected V, S, M or P", where=f"{at}.certainty")
-            kinds[day] = kind
-            if entry.get("swap_for") is not None:
-                pairs[day] = (_iso_date(entry["swap_for"], where=f"{at}.swap_for"), at)
-    for day, (other, at) in pairs.items():
-        back = pairs.get(other)
-        if kinds.get(other) in (None, kinds[day]) or back is None or back[0] != day:
-            raise MalformedCalendar(
-                f"{day} swaps with {other}, which must be listed with the opposite kind "
-                f"and swap back",
-                where=f"{at}.swap_for",
-            )
-    return kinds
-
-
-def _hours_spec(hours: Hours) -> str:
-    return ",".join(f"{start}-{end}" for start, end in hours)
-
-
-def _hours_value(value: object, *, where: str) -> Hours:
-    windows = _check_hours(value, where=where)
-    return tuple((_format_hhmm(start), _format_hhmm(end)) for start, end in windows)
-
-
-def _format_hhmm(tod_us: int) -> str:
-    minutes = tod_us // US_PER_MINUTE
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def calendar_from_data(
-    data: object,
-    *,
-    shipped: object | None = None,
-    hours: Sequence[tuple[str, str]] | None = None,
-) -> WorkingCalendar:
-    """Build a calendar from parsed calendar JSON (docs/domain-time.md §2).
-
-    A document with ``"extends"`` is an extension of ``shipped`` (the parsed
-    shipped file): its override entries replace the shipped ones date by date
-    and its ``hours``, if given, replace the shipped hours. ``hours`` given
-    here replace both; the calendar version then gets ``+hours=HH:MM-HH:MM,...``.
-    """
-    if isinstance(data, dict) and "extends" in data:
-        doc = _obj(data, _EXTENSION_KEYS, frozenset({"format", "version", "extends"}), "$")
-        if shipped is None:
-            raise MalformedCalendar("an extension needs the shipped calendar", where="$.extends")
-        base = _obj(shipped, _FULL_KEYS, _FULL_KEYS - {"description", "hours_source"}, "shipped")
-        if doc["extends"] != base["version"]:
-            raise MalformedCalendar(
-                f"extends {doc['extends']!r} but the shipped calendar is {base['version']!r}",
-                where="$.extends",
-            )
-        merged = dict(base)
-        merged.update({k: v for k, v in doc.items() if k not in ("overrides", "extends")})
-        kinds = _overrides(base["overrides"], where="shipped.overrides")
-        kinds.update(_overrides(doc.get("overrides", {}), where="$.overrides"))
-    else:
-        merged = dict(_obj(data, _FULL_KEYS, _FULL_KEYS - {"description", "hours_source"}, "$"))
-        kinds = _overrides(merged["overrides"], where="$.overrides")
-    if merged["format"] != CALENDAR_FORMAT:
-        raise MalformedCalendar(f"expected {CALENDAR_FORMAT!r}", where="$.format")
-    if merged["timezone"] != "+07:00":
-        raise MalformedCalendar("Vietnam time is '+07:00'", where="$.timezone")
-    library = merged["holidays_library"]
-    _obj(
-        library,
-        frozenset({"name", "country", "version"}),
-        frozenset({"name", "country", "version"}),
-        "$.holidays_library",
-    )
-    if library["name"] != "holidays" or library["country"] != "VN":
-        raise MalformedCalendar("expected holidays / VN", where="$.holidays_library")
-    installed = metadata.version("holidays")
-    if library["version"] != installed:
-        raise CalendarDependencyMismatch(
-            "the calendar data was written for another holidays release",
-            where="$.holidays_library.version",
-            expected=library["version"],
-            found=installed,
-        )
-    years = _obj(
-        merged["years"], frozenset({"first", "last"}), frozenset({"first", "last"}), "$.years"
-    )
-    file_hours = _hours_value(merged["hours"], where="$.hours")
-    version = _text(merged["version"], where="$.version")
-    chosen = file_hours
-    if hours is not None:
-        chosen = _hours_value(hours, where="hours")
-        if chosen != file_hours:
-            version = f"{version}+hours={_hours_spec(chosen)}"
-    try:
-        return WorkingCalendar(
-            version=version,
-            extra_days_off=frozenset(d for d, k in kinds.items() if k == "day_off"),
-            extra_working_days=frozenset(d for d, k in kinds.items() if k == "working_day"),
-            hours=chosen,
-            first_year=years["first"],
-            last_year=years["last"],
-        )
-    except MalformedCalendar as err:
-        paths = {"version": "$.version", "first_year": "$.years.first", "last_year": "$.years.last"}
-        raise MalformedCalendar(err.detail, where=paths.get(err.where or "", err.where)) from None
-
-
-def load_calendar(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    hours: Sequence[tuple[str, str]] | None = None,
-) -> WorkingCalendar:
-    """The shipped calendar, or the one in ``path`` (a full replacement, or an
-    extension with ``"extends": <shipped version>``); ``hours`` overrides office hours."""
-    shipped = strict_json(
-        read_data("calendar.json"), error=MalformedCalendar, where="calendar.json"
-    )
-    if path is None:
-        return calendar_from_data(shipped, hours=hours)
-    data = strict_json(_read_file(path), error=MalformedCalendar, where=str(path))
-    return calendar_from_data(data, shipped=shipped, hours=hours)

@@ -2,7 +2,7 @@
 
 A dossier is judged against its due date after supplement pauses and before
 any apology (an apology reschedules, it does not make a late dossier on time):
-``procedures.classify`` — late if resolved after that instant, early if
+``due.classify`` — late if resolved after that instant, early if
 resolved on an earlier local date, on time otherwise. An inter-agency step is
 judged by the working hours it used against its allowance, as the production
 systems do per process node: late above the allowance, on time within its
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ledger.domain.calendar import WORKING_DAY_HOURS
 from ledger.domain.dossier import DossierState
-from ledger.domain.procedures import Classification, classify
+from ledger.domain.due import Classification, classify
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import decode, encode
-from ledger.core.event import EventBody, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import sign_event
 from ledger.core.signing import Signer
 from ledger.domain.privacy import ACCESS_STREAM, DATA_ACCESSED, AccessEntry
 from ledger.storage.sql import Sql
@@ -80,12 +80,11 @@ class AccessLog:
             ids = [int(r["id"]) for r in rows]
             key = self.signer
             actor = self._actor(key)
-            body = EventBody(
+            body = next_body(
+                head,
                 origin=self.store.origin,
                 stream=ACCESS_STREAM,
-                n=1 if head is None else head.body.n + 1,
-                prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-                type=DATA_ACCESSED,
+                event_type=DATA_ACCESSED,
                 actor=actor,
                 time_us=self.clock_us(),
                 payload={

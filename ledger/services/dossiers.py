@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from ledger.core.chain import next_body
 from ledger.core.errors import VerificationError
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.signing import KeyId, Signer
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
+from ledger.domain.due import compute_due, due_for_rule, extend_for_pause
 from ledger.domain.privacy import ACCESS_STREAM, PRIVACY_STREAM, check_privacy_event
-from ledger.domain.procedures import Catalogue, compute_due, due_for_rule, extend_for_pause
+from ledger.domain.procedures import Catalogue
 from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import AuditContext, Recorded, RuleFinding, audit_dossier
 from ledger.storage.store import Appended, EventStore, KeyRecord
@@ -140,12 +141,11 @@ class DossierService:
     ) -> Appended:
         """Sign ``draft`` on the dossier's head with the named keys and append it."""
         head = self.store.head(code)
-        body = EventBody(
+        body = next_body(
+            head,
             origin=self.store.origin,
             stream=code,
-            n=1 if head is None else head.body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-            type=draft.type,
+            event_type=draft.type,
             actor=actor,
             time_us=self.clock_us() if time_us is None else time_us,
             payload=draft.payload,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import sign_event
 from ledger.core.signing import Signer
 from ledger.storage.store import Appended, EventStore, StreamConflict
 
@@ -47,12 +47,11 @@ class Custodian:
 
         def attempt() -> Appended:
             head = self.store.head(stream)
-            body = EventBody(
+            body = next_body(
+                head,
                 origin=self.store.origin,
                 stream=stream,
-                n=1 if head is None else head.body.n + 1,
-                prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-                type=event_type,
+                event_type=event_type,
                 actor=actor,
                 time_us=self.clock_us(),
                 payload=payload,

@@ -52,10 +52,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from nacl.bindings import crypto_sign_open
 
+from ledger.core.chain import verify_link
 from ledger.core.errors import HosoError, VerificationError
-from ledger.core.event import SignedEvent, parse_record, verify_link
+from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import event_signature_message
 from ledger.core.registry import (
     REGISTRY_STREAM,
@@ -64,17 +64,14 @@ from ledger.core.registry import (
     registry_change,
 )
 from ledger.core.signing import (
-    PUBLIC_KEY_SIZE,
-    SIGNATURE_SIZE,
     KeyId,
     PublicKey,
+    Verification,
+    verify_batch,
     verify_signature,
 )
 from ledger.storage.database import Backend
 from ledger.storage.sql import EVENTS_TABLE
-
-Verification = tuple[PublicKey, bytes, bytes]
-"""(public key, message, signature): a signature check, a pure function of these."""
 
 PARALLEL_VERIFY_MIN = 32
 """Batches with at least this many signatures verify them on all CPUs, the calling
@@ -533,27 +530,9 @@ def _verify_many(items: Sequence[Verification]) -> list[bool]:
     add a thread wake-up to the batch (on 2 cores, appends of 100 events took
     11.5-11.8 ms with two workers and the caller waiting, 9.5 ms this way)."""
     if len(items) < PARALLEL_VERIFY_MIN or _WORKERS < 2:
-        return _verify_chunk(items)
+        return verify_batch(items)
     step = -(-len(items) // _WORKERS)
     chunks = [items[i : i + step] for i in range(0, len(items), step)]
-    others = [_pool().submit(_verify_chunk, chunk) for chunk in chunks[1:]]
-    first = _verify_chunk(chunks[0])
+    others = [_pool().submit(verify_batch, chunk) for chunk in chunks[1:]]
+    first = verify_batch(chunks[0])
     return first + [ok for future in others for ok in future.result()]
-
-
-def _verify_chunk(items: Sequence[Verification]) -> list[bool]:
-    """Libsodium's verification as ``verify_signature`` does it (``VerifyKey.verify`` is
-    ``crypto_sign_open(signature + message, key)``), without its per-call Python
-    objects, so that worker threads hold the GIL as little as possible."""
-    out: list[bool] = []
-    for public_key, message, signature in items:
-        if len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
-            out.append(False)
-            continue
-        try:
-            crypto_sign_open(signature + message, public_key)
-        except Exception:  # the caller re-verifies to raise the exact error in order
-            out.append(False)
-        else:
-            out.append(True)
-    return out

@@ -16,7 +16,7 @@ from ledger.core.event import EventBody, sign_event
 from ledger.core.hashing import EventHash, leaf_hash
 from ledger.core.note import Ed25519NoteSigner, parse_note
 from ledger.domain import commands as cmd
-from ledger.domain.procedures import compute_due
+from ledger.domain.due import compute_due
 from tests.api.world import ORIGIN, World, bearer, make_app, witness_cosigner
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from ledger.demo.generate import generate_ledger
 from ledger.demo.generator.plan import TET
-from ledger.domain.calendar import load_calendar, local_date
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar import local_date
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import open_backend
 from ledger.storage.store import EventStore

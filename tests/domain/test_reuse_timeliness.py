@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ledger.domain import lifecycle as ev
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import AuditContext, audit_dossier
 from ledger.domain.timeliness import timeliness

@@ -6,17 +6,18 @@ import hashlib
 
 import pytest
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
 from ledger.core.errors import HosoError
-from ledger.core.event import EventBody, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import sign_event
 from ledger.core.signing import Signer
 from ledger.domain import commands as cmd
-from ledger.domain.calendar import load_calendar
+from ledger.domain.calendar_data import load_calendar
 from ledger.domain.dossier import InputsMissing, WrongAgency, WrongRole
+from ledger.domain.due import compute_due
 from ledger.domain.lifecycle import State
 from ledger.domain.payloads import MalformedPayload
-from ledger.domain.procedures import compute_due, load_catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend
 from ledger.storage.store import EventStore
@@ -131,12 +132,11 @@ def _client_event(
     *names: str,
 ) -> bytes:
     head = service.store.head(CODE)
-    body = EventBody(
+    body = next_body(
+        head,
         origin=ORIGIN,
         stream=CODE,
-        n=1 if head is None else head.body.n + 1,
-        prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-        type=kind,
+        event_type=kind,
         actor=actor,
         time_us=MONDAY_9AM,
         payload=payload,

@@ -6,10 +6,10 @@ import hashlib
 
 import pytest
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
 from ledger.core.errors import VerificationError
-from ledger.core.event import EventBody, SignedEvent, parse_record, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, parse_record, sign_event
 from ledger.core.registry import (
     REGISTRY_STREAM,
     KeyNotValid,
@@ -40,12 +40,11 @@ def test_validity_follows_log_positions(backend: Backend) -> None:
         stream: str, kind: str, actor: str, signers: list[Signer], payload: dict[str, Value]
     ) -> int:
         head = heads.get(stream)
-        body = EventBody(
+        body = next_body(
+            head,
             origin=ORIGIN,
             stream=stream,
-            n=1 if head is None else head.body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-            type=kind,
+            event_type=kind,
             actor=actor,
             time_us=1,
             payload=payload,

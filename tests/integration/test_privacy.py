@@ -17,16 +17,17 @@ import pytest
 from rich.console import Console
 
 from ledger.core import merkle
-from ledger.core.event import parse_record, verify_link, verify_signatures
+from ledger.core.chain import verify_link
+from ledger.core.event import parse_record, verify_signatures
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.signing import Signer
 from ledger.demo.people import synthetic_person
 from ledger.demo.run import run_demo
 from ledger.domain import commands as cmd
-from ledger.domain.calendar import load_calendar
+from ledger.domain.calendar_data import load_calendar
 from ledger.domain.privacy import ACCESS_STREAM, PRIVACY_STREAM, access_entries
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.records import PersonalRecord

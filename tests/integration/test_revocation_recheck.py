@@ -14,9 +14,9 @@ import hashlib
 import pytest
 from eventsourcing.persistence import OperationalError, StoredEvent
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.registry import REGISTRY_STREAM, key_registered, key_revoked
 from ledger.core.signing import Signer
 from ledger.storage.database import Backend, KeyRevokedConcurrently
@@ -37,12 +37,11 @@ def event(
     kind: str = "Step",
     payload: dict[str, Value] | None = None,
 ) -> SignedEvent:
-    body = EventBody(
+    body = next_body(
+        head,
         origin=ORIGIN,
         stream=stream,
-        n=1 if head is None else head.body.n + 1,
-        prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-        type=kind,
+        event_type=kind,
         actor=actor,
         time_us=1,
         payload=dict(payload or {}),

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 import pytest
 
 from ledger.core import merkle
+from ledger.core.chain import next_body
 from ledger.core.checkpoint import Cosigner, open_checkpoint, verify_cosignatures
 from ledger.core.encoding import Value
 from ledger.core.errors import ChainLinkBroken, ChainPositionBroken, CosignatureInvalid, HosoError
 from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash, leaf_hash
+from ledger.core.hashing import GENESIS_PREV, leaf_hash
 from ledger.core.note import Ed25519NoteSigner, NoteSignature
 from ledger.core.registry import REGISTRY_STREAM, key_registered, key_revoked
 from ledger.core.signing import Signer
@@ -47,12 +48,11 @@ class World:
         self, stream: str, kind: str, actor: str, signers: list[Signer], **payload: str
     ) -> SignedEvent:
         head = self.heads.get(stream) or self.store.head(stream)
-        body = EventBody(
+        body = next_body(
+            head,
             origin=ORIGIN,
             stream=stream,
-            n=1 if head is None else head.body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-            type=kind,
+            event_type=kind,
             actor=actor,
             time_us=1_767_225_600_000_000,
             payload=dict(payload),
@@ -74,12 +74,11 @@ class World:
 
     def _registry(self, kind: str, payload: dict[str, Value]) -> SignedEvent:
         head = self.store.head(REGISTRY_STREAM)
-        body = EventBody(
+        body = next_body(
+            head,
             origin=ORIGIN,
             stream=REGISTRY_STREAM,
-            n=1 if head is None else head.body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-            type=kind,
+            event_type=kind,
             actor="authority:hanoi",
             time_us=1,
             payload=payload,

@@ -34,9 +34,10 @@ from hypothesis.stateful import (
 )
 
 from ledger.core import merkle
+from ledger.core.chain import next_body
 from ledger.core.checkpoint import Checkpoint, open_checkpoint
 from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash, Hash, leaf_hash
+from ledger.core.hashing import GENESIS_PREV, Hash, leaf_hash
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import Signer
 from ledger.storage.checkpoints import Checkpoints
@@ -136,12 +137,11 @@ class LedgerMachine(RuleBasedStateMachine):
         heads: dict[str, SignedEvent | None],
     ) -> SignedEvent:
         head = heads[stream] if stream in heads else self.head(stream)
-        body = EventBody(
+        body = next_body(
+            head,
             origin=ORIGIN,
             stream=stream,
-            n=1 if head is None else head.body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-            type="Step",
+            event_type="Step",
             actor=actor,
             time_us=next(self.clock),
             payload={"step": self.steps},

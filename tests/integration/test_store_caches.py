@@ -11,10 +11,10 @@ import hashlib
 
 import pytest
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
 from ledger.core.errors import SignatureInvalid
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.registry import REGISTRY_STREAM, key_registered, key_revoked
 from ledger.core.signing import Signer
 from ledger.storage.database import Backend
@@ -35,12 +35,11 @@ def event(
     payload: dict[str, Value] | None = None,
     time_us: int = 1,
 ) -> SignedEvent:
-    body = EventBody(
+    body = next_body(
+        head,
         origin=ORIGIN,
         stream=stream,
-        n=1 if head is None else head.body.n + 1,
-        prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-        type=kind,
+        event_type=kind,
         actor=actor,
         time_us=time_us,
         payload=dict(payload or {}),

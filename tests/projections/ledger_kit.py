@@ -10,9 +10,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import sign_event
 from ledger.demo.run import ORIGIN
 from ledger.demo.scenarios import (
     JUSTICE,
@@ -25,8 +25,8 @@ from ledger.demo.scenarios import (
     monday_morning,
 )
 from ledger.domain import commands as cmd
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.store import EventStore
@@ -87,12 +87,11 @@ class Kit:
 
     def system_event(self, stream: str, kind: str, payload: dict[str, Value], at: int) -> int:
         head = self.store.head(stream)
-        body = EventBody(
+        body = next_body(
+            head,
             origin=ORIGIN,
             stream=stream,
-            n=1 if head is None else head.body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-            type=kind,
+            event_type=kind,
             actor=DPO.actor,
             time_us=at,
             payload=payload,

@@ -26,8 +26,8 @@ from ledger.demo.scenarios import (
     extract_paid_and_corrected,
     monday_morning,
 )
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.services.seals.issue import LedgerSealBackend, SealParts
 from ledger.storage.checkpoints import Checkpoints

@@ -39,16 +39,16 @@ from ledger.domain.calendar import (
     WorkingCalendar,
     day_start_us,
     instant,
-    load_calendar,
     local_date,
     parse_hhmm,
-    read_data,
     time_of_day_us,
     vn_datetime,
 )
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.jsondata import shipped_text
 
 CAL = load_calendar()
-SHIPPED: dict[str, Any] = json.loads(read_data("calendar.json"))
+SHIPPED: dict[str, Any] = json.loads(shipped_text("calendar.json"))
 
 
 def vn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> int:

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.core import encoding
+from ledger.core.chain import verify_link
 from ledger.core.encoding import INT_MAX, INT_MIN, Value
 from ledger.core.errors import (
     ChainLinkBroken,
@@ -39,7 +40,6 @@ from ledger.core.event import (
     sign_event,
     signing_message,
     verify_event_hash,
-    verify_link,
     verify_signatures,
 )
 from ledger.core.hashing import GENESIS_PREV, EventHash

@@ -22,11 +22,18 @@ from ledger.domain.calendar import (
     TimeOutOfRange,
     WorkingCalendar,
     instant,
-    load_calendar,
     local_date,
-    read_data,
     vn_datetime,
 )
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.due import (
+    classify,
+    compute_due,
+    due_for_rule,
+    extend_for_pause,
+    parse_rule_version,
+)
+from ledger.domain.jsondata import shipped_text
 from ledger.domain.procedures import (
     Catalogue,
     Component,
@@ -36,18 +43,13 @@ from ledger.domain.procedures import (
     RuleVersionMismatch,
     UnknownProcedure,
     VerificationTimeMissing,
-    classify,
-    compute_due,
-    due_for_rule,
-    extend_for_pause,
-    load_catalogue,
-    parse_rule_version,
 )
+from ledger.domain.procedures_data import load_catalogue
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "domain-time.md"
 CAL = load_calendar()
 CAT = load_catalogue()
-SHIPPED: dict[str, Any] = json.loads(read_data("procedures.json"))
+SHIPPED: dict[str, Any] = json.loads(shipped_text("procedures.json"))
 
 
 def vn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> int:
@@ -368,7 +370,7 @@ def test_malformed_catalogue_files_name_the_field(
 
 
 def test_floats_and_unreadable_files(tmp_path: Path) -> None:
-    text = read_data("procedures.json").replace('"amount": 3,', '"amount": 3.0,', 1)
+    text = shipped_text("procedures.json").replace('"amount": 3,', '"amount": 3.0,', 1)
     path = tmp_path / "procedures.json"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(MalformedCatalogue, match="non-integer"):

@@ -25,6 +25,8 @@ import nacl.exceptions
 import nacl.signing
 import pytest
 
+from ledger.core.chain import verify_link
+
 # Used by part (a) only; part (b) must not touch them (see test_independent_path_is_independent).
 from ledger.core.checkpoint import (
     Checkpoint,
@@ -40,7 +42,6 @@ from ledger.core.event import (
     sign_event,
     signing_message,
     verify_event_hash,
-    verify_link,
     verify_signatures,
 )
 from ledger.core.hashing import EventHash, Hash

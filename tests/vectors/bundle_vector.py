@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ledger.core.chain import next_body
 from ledger.core.checkpoint import Checkpoint, Cosigner, sign_checkpoint
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.registry import KEY_REGISTERED, REGISTRY_STREAM, key_registered
 from ledger.core.signing import Signer
@@ -46,12 +46,11 @@ def _event(  # noqa: PLR0917 (one positional list per event keeps build_log read
     signer: Signer,
     time_us: int,
 ) -> SignedEvent:
-    body = EventBody(
+    body = next_body(
+        previous,
         origin=ORIGIN,
         stream=stream,
-        n=1 if previous is None else previous.body.n + 1,
-        prev=GENESIS_PREV if previous is None else EventHash(previous.event_hash),
-        type=kind,
+        event_type=kind,
         actor=actor,
         time_us=time_us,
         payload=payload,

@@ -14,8 +14,8 @@ import pytest
 from ledger.core.event import EventBody, SignedEvent, parse_record, sign_event
 from ledger.core.hashing import EventHash
 from ledger.demo.generate import GeneratedLedger, generate_ledger
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.verify_source import DatabaseSource
 from tests.integration.conftest import private_postgres_url
 from verify.run import Report, verify_ledger

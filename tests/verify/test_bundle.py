@@ -14,8 +14,8 @@ import pytest
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519NoteSigner
 from ledger.core.signing import Signer
-from ledger.domain.calendar import load_calendar
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.bundles import BundleSubjectUnknown, export_bundle
 from tests.verify.conftest import NOW_US, Tamperable
 from verify.bundle import Bundle, BundleEntry, parse_bundle, verify_bundle

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.chain import next_body
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.signing import Signer
 from ledger.demo.scenarios import Official
 from ledger.domain import commands as cmd
-from ledger.domain.calendar import load_calendar
+from ledger.domain.calendar_data import load_calendar
 from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierService
 from ledger.storage.store import Appended, EventStore
 
@@ -58,12 +58,11 @@ class BufferedService(DossierService):
         time_us: int | None = None,
     ) -> Appended:
         head = self._heads.get(code)
-        body = EventBody(
+        body = next_body(
+            None if head is None else head[0],
             origin=self.store.origin,
             stream=code,
-            n=1 if head is None else head[0].body.n + 1,
-            prev=GENESIS_PREV if head is None else EventHash(head[0].event_hash),
-            type=draft.type,
+            event_type=draft.type,
             actor=actor,
             time_us=self.clock_us() if time_us is None else time_us,
             payload=draft.payload,

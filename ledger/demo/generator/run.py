@@ -22,9 +22,9 @@ from ledger.demo.generator.hanoi import STAFF
 from ledger.demo.generator.lifecycles import LIFECYCLES, Case, Story
 from ledger.demo.generator.plan import plan
 from ledger.demo.scenarios import DAY, Office, Official, SimClock
-from ledger.domain.calendar import load_calendar
+from ledger.domain.calendar_data import load_calendar
 from ledger.domain.privacy import ACCESS_STREAM, access_entries
-from ledger.domain.procedures import load_catalogue
+from ledger.domain.procedures_data import load_catalogue
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.records import PersonalRecord

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import time
 
+from ledger.core.chain import next_body
 from ledger.core.encoding import Value
-from ledger.core.event import EventBody, SignedEvent, sign_event
-from ledger.core.hashing import GENESIS_PREV, EventHash
+from ledger.core.event import SignedEvent, sign_event
 from ledger.core.note import Ed25519NoteSigner
 from ledger.core.registry import (
     KEY_REGISTERED,
@@ -54,12 +54,11 @@ def next_event(
     time_us: int | None = None,
 ) -> SignedEvent:
     """The event that continues ``head`` (``None``: the stream's first event)."""
-    body = EventBody(
+    body = next_body(
+        head,
         origin=ORIGIN,
         stream=stream,
-        n=1 if head is None else head.body.n + 1,
-        prev=GENESIS_PREV if head is None else EventHash(head.event_hash),
-        type=kind,
+        event_type=kind,
         actor=actor,
         time_us=time.time_ns() // 1000 if time_us is None else time_us,
         payload={} if payload is None else payload,

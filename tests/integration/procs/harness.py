@@ -17,8 +17,9 @@ from pathlib import Path
 import psycopg
 
 from ledger.core import merkle
+from ledger.core.chain import verify_link
 from ledger.core.checkpoint import open_checkpoint
-from ledger.core.event import SignedEvent, parse_record, verify_link, verify_signatures
+from ledger.core.event import SignedEvent, parse_record, verify_signatures
 from ledger.core.hashing import EventHash, Hash, leaf_hash
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import KeyId, PublicKey
