@@ -19,7 +19,7 @@ from api.schemas import CommandCreate, EventAppendedPublic
 from api.submit import leaf_index_of
 from ledger.bootstrap import KeystoreClosed, Ledger
 from ledger.domain import commands as cmd
-from ledger.domain.dossier import DossierState
+from ledger.domain.state import DossierState
 from ledger.services.dossiers import DossierUnknown
 from ledger.storage.store import Appended
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.core.errors import HosoError, MalformedError, VerificationError
-from ledger.storage.store import StreamConflict
+from ledger.storage.errors import StreamConflict
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hoso.example/problems/"

@@ -54,7 +54,8 @@ from ledger.domain.procedures_data import load_catalogue
 from ledger.services.seals.issue import issue_seal
 from ledger.settings import Settings
 from ledger.storage.database import open_backend
-from ledger.storage.keystore import MIN, Keystore
+from ledger.storage.keystore import Keystore
+from ledger.storage.keystore_format import MIN
 from projections.engine import Engine
 from projections.rebuild import rebuild
 

@@ -81,7 +81,7 @@ def trust_text(seed: int) -> str:
     """The trust file of the ledger ``generate_ledger(..., seed=seed)`` writes."""
     from ledger.core.note import format_vkey  # noqa: PLC0415
     from ledger.demo.generate import GENERATE_ORIGIN, GeneratedKeys  # noqa: PLC0415
-    from ledger.demo.scenarios import cast  # noqa: PLC0415
+    from ledger.demo.office import cast  # noqa: PLC0415
 
     keys = GeneratedKeys.derive(seed, cast(), GENERATE_ORIGIN)
     authority = format_vkey(f"{GENERATE_ORIGIN}/authority", 0x01, keys.authority.public_key)
@@ -146,7 +146,7 @@ def stage_integrate(
 ) -> dict[str, Any]:
     from ledger.core.checkpoint import parse_checkpoint_text  # noqa: PLC0415
     from ledger.demo.generate import GENERATE_ORIGIN, START_US, GeneratedKeys  # noqa: PLC0415
-    from ledger.demo.scenarios import cast  # noqa: PLC0415
+    from ledger.demo.office import cast  # noqa: PLC0415
     from ledger.storage.checkpoints import Checkpoints  # noqa: PLC0415
     from ledger.storage.database import open_backend  # noqa: PLC0415
     from ledger.storage.merkle_log import MerkleLog  # noqa: PLC0415

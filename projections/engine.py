@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from ledger.core.event import SignedEvent, parse_stored
 from ledger.core.signing import KeyId
 from ledger.domain.calendar import WorkingCalendar
-from ledger.domain.dossier import ProcedureBook, SignerInfo
+from ledger.domain.state import ProcedureBook, SignerInfo
 from ledger.storage.database import Backend
 from ledger.storage.sql import EVENTS_TABLE
 from projections import schema

@@ -1,5 +1,5 @@
 """The pure core of the dossier views: one dossier's signed events folded into a
-:class:`Folded` — the domain's own :class:`~ledger.domain.dossier.DossierState`
+:class:`Folded` — the domain's own :class:`~ledger.domain.state.DossierState`
 (``start``/``evolve``, the very fold the store enforces at append) plus what the
 views show that the state does not keep: who signed each result and the issuing
 event's hash (the seal reference), the inspectors' findings with their detail,
@@ -20,7 +20,8 @@ from ledger.core.errors import HosoError
 from ledger.core.event import SignedEvent
 from ledger.core.signing import KeyId
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
+from ledger.domain.dossier import evolve, start
+from ledger.domain.state import DossierState, ProcedureBook, SignerInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from ledger.core.errors import HosoError
 from ledger.core.event import parse_record
 from ledger.core.registry import KeyRegistration
 from ledger.domain.calendar import WorkingCalendar
-from ledger.domain.dossier import DossierState, SignerInfo
 from ledger.domain.due import due_for_rule
 from ledger.domain.procedures import Catalogue
 from ledger.domain.rules import (
@@ -35,6 +34,7 @@ from ledger.domain.rules import (
     due_date_recomputed,
     replay,
 )
+from ledger.domain.state import DossierState, SignerInfo
 from ledger.domain.timeliness import timeliness
 from verify.findings import Findings, ReportFinding
 

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 
 from ledger.core.errors import HosoError
 from ledger.core.event import parse_record
-from ledger.domain.dossier import DossierState
 from ledger.domain.lifecycle import ASSIGNED
 from ledger.domain.privacy import (
     ACCESS_STREAM,
@@ -28,6 +27,7 @@ from ledger.domain.privacy import (
     erasure,
 )
 from ledger.domain.rules import Recorded, RuleFinding
+from ledger.domain.state import DossierState
 from verify.source import Source
 
 

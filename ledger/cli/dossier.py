@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.cli.common import DbOption, fail, opened
-from ledger.domain.dossier import DossierState, format_time
+from ledger.domain.state import DossierState, format_time
 from ledger.domain.timeliness import timeliness
 
 dossier_app = typer.Typer(help="Dossiers: state, history and timeliness.")

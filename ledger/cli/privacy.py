@@ -21,8 +21,8 @@ from rich.table import Table
 
 from ledger.bootstrap import Ledger
 from ledger.cli.common import DbOption, fail, opened, settings_for
-from ledger.domain.dossier import format_time
 from ledger.domain.privacy import ACCESS_STREAM, ERASURE_BASES, PURPOSES, access_entries
+from ledger.domain.state import format_time
 from ledger.privacy.records import PersonalRecord
 from ledger.privacy.service import Reader
 

@@ -52,16 +52,8 @@ from ledger.demo.generator.buffered import BufferedService
 from ledger.demo.generator.hanoi import hanoi_cast
 from ledger.demo.generator.lifecycles import Case, Story
 from ledger.demo.generator.run import PrivacyKeys, Written, write_hanoi
-from ledger.demo.scenarios import (
-    MINUTE,
-    POLICE,
-    SCENARIOS,
-    WARD,
-    Office,
-    Official,
-    cast,
-    monday_morning,
-)
+from ledger.demo.office import MINUTE, POLICE, WARD, Office, Official, cast, monday_morning
+from ledger.demo.scenarios import SCENARIOS
 from ledger.domain.calendar import vn_datetime
 from ledger.domain.procedures_data import load_catalogue
 from ledger.privacy.records import PersonalRecord

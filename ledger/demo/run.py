@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ledger.demo.generate import generate_ledger
-from ledger.demo.scenarios import DAY
+from ledger.demo.office import DAY
 from ledger.demo.steps import (
     open_ledger,
     projections_and_findings,

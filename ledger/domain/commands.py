@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from ledger.core.encoding import Value
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import DossierState, IllegalTransition, LifecycleRuleBroken
 from ledger.domain.lifecycle import RULES
+from ledger.domain.state import DossierState, IllegalTransition, LifecycleRuleBroken
 
 
 @dataclass(frozen=True, slots=True)

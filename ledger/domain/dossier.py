@@ -1,4 +1,5 @@
-"""A dossier's state, folded from its signed events: ``evolve(state, event, signers)``.
+"""A dossier's lifecycle: the state (:mod:`ledger.domain.state`) folded from its signed
+events, ``evolve(state, event, signers, book)``.
 
 Pure. ``evolve`` checks, in order: the payload's schema (``domain.payload``);
 that the event may occur in the current state (``domain.transition``); that
@@ -11,195 +12,27 @@ It returns the new state or raises; it never half-applies.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Sequence
 
-from ledger.core.encoding import Value
-from ledger.core.errors import VerificationError
 from ledger.core.event import EventBody
 from ledger.domain import lifecycle as ev
-from ledger.domain.calendar import VN_TZ
 from ledger.domain.lifecycle import RULES, State
-from ledger.domain.payloads import check_payload
-
-_T = TypeVar("_T")
-
-
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
-
-
-def replace(obj: _T, **changes: Any) -> _T:
-    """``dataclasses.replace`` for the frozen state classes here (none has an
-    ``__init__`` side effect or ``__post_init__``), copying fields directly
-    instead of re-running ``__init__``: folds call it for every event, and it
-    was a fifth of a projection rebuild's time."""
-    cls: type = type(obj)
-    new: _T = object.__new__(cls)
-    for name in _field_names(cls):
-        object.__setattr__(new, name, changes.pop(name) if name in changes else getattr(obj, name))
-    if changes:
-        raise TypeError(f"{cls.__name__} has no fields {sorted(changes)}")
-    return new
-
-
-def format_time(t_us: int | None) -> str:
-    """A time for people: ISO 8601 in Vietnam time (UTC+07:00), to the minute."""
-    if t_us is None:
-        return "-"
-    moment = datetime.fromtimestamp(t_us / 1_000_000, tz=VN_TZ)
-    return moment.strftime("%Y-%m-%d %H:%M+07:00")
-
-
-class DomainRejected(VerificationError):
-    """An event the dossier's lifecycle does not allow."""
-
-    check = "domain.rejected"
-
-
-class IllegalTransition(DomainRejected):
-    check = "domain.transition"
-
-
-class WrongRole(DomainRejected):
-    check = "domain.role"
-
-
-class WrongAgency(DomainRejected):
-    check = "domain.agency"
-
-
-class InputsMissing(DomainRejected):
-    check = "domain.inputs_missing"
-
-
-class LifecycleRuleBroken(DomainRejected):
-    check = "domain.rule"
-
-
-@dataclass(frozen=True, slots=True)
-class SignerInfo:
-    """What the key registry says about one signature's key."""
-
-    actor: str
-    roles: frozenset[str]
-    agency: str
-
-
-class ProcedureBook(Protocol):
-    """What the state machine needs from the procedure catalogue."""
-
-    def required_components(self, procedure: str) -> frozenset[str] | None:
-        """Component codes a procedure requires, or None if the procedure is unknown."""
-        ...
-
-    def signatures_for(self, procedure: str, event_type: str) -> tuple[str, ...] | None:
-        """Roles that must each sign this event for this procedure (None: lifecycle default)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Component:
-    document_hash: bytes
-    source: str
-    source_ref: str
-    n: int
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    to_agency: str
-    step: str
-    allowance_hours: int
-    sent_us: int
-    acknowledged_us: int | None = None
-    returned_us: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    number: str
-    result_type: str
-    document_hash: bytes
-    outcome: str
-    medium: str
-    issued_us: int
-    n: int
-    status: str = "valid"  # valid | revoked | superseded
-    superseded_by: str | None = None
-    digitized: bool = False
-    delivered_channel: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DossierState:
-    code: str
-    state: State
-    procedure: str
-    agency: str
-    channel: str
-    applicant: bytes
-    applicant_kind: int
-    submitted_us: int
-    legal_basis: str
-    n: int
-    personal: bytes | None = None  # commitment to the personal record (docs/privacy.md)
-    components: Mapping[str, Component] = field(default_factory=dict)
-    received_us: int | None = None
-    clock_start_us: int | None = None
-    due_us: int | None = None  # in force now: after pauses, or the apology's new date
-    original_due_us: int | None = None  # fixed at reception
-    legal_due_us: int | None = None  # after supplement pauses, before any apology
-    rule_version: str | None = None
-    calendar_version: str | None = None
-    handler: str | None = None
-    paused_since_us: int | None = None
-    supplements: int = 0
-    apologies: int = 0
-    transfers: tuple[Transfer, ...] = ()
-    results: Mapping[str, Result] = field(default_factory=dict)
-    withdrawal_requested: bool = False
-    audits: Mapping[str, str] = field(default_factory=dict)  # audit id → open | concluded
-    findings: tuple[tuple[str, str, bool], ...] = ()  # (audit, finding, revocation_due)
-    resolved_us: int | None = None
-    finished_us: int | None = None
-
-    @property
-    def portal_code(self) -> int | None:
-        return self.state.portal_code
-
-    @property
-    def rescheduled(self) -> bool:
-        return self.apologies > 0
-
-    @property
-    def revoked(self) -> bool:
-        return any(r.status == "revoked" for r in self.results.values())
-
-    @property
-    def corrected(self) -> bool:
-        return any(r.status == "superseded" for r in self.results.values())
-
-    @property
-    def under_audit(self) -> bool:
-        return "open" in self.audits.values()
-
-    @property
-    def current_agency(self) -> str:
-        """Who holds the dossier: the agency of an unreturned transfer, else its own."""
-        open_transfers = [t for t in self.transfers if t.returned_us is None]
-        return open_transfers[-1].to_agency if open_transfers else self.agency
-
-    def overdue(self, now_us: int) -> bool:
-        """Past its due date and not resolved by then (resolution stops the clock)."""
-        if self.due_us is None or self.state in ev.TERMINAL - {State.DELIVERED}:
-            return False
-        end = self.resolved_us if self.resolved_us is not None else now_us
-        return end > self.due_us
+from ledger.domain.payloads import blob, check_payload, integer, text
+from ledger.domain.state import (
+    Component,
+    DossierState,
+    IllegalTransition,
+    InputsMissing,
+    LifecycleRuleBroken,
+    ProcedureBook,
+    Result,
+    SignerInfo,
+    Transfer,
+    WrongAgency,
+    WrongRole,
+    format_time,
+    replace,
+)
 
 
 def start(event: EventBody, signers: Sequence[SignerInfo]) -> DossierState:
@@ -218,15 +51,15 @@ def start(event: EventBody, signers: Sequence[SignerInfo]) -> DossierState:
     return DossierState(
         code=event.stream,
         state=State.SUBMITTED,
-        procedure=_s(p, "procedure"),
-        agency=_s(p, "agency"),
-        channel=_s(p, "channel"),
-        applicant=_b(p, "applicant"),
-        applicant_kind=_i(p, "applicant_kind"),
+        procedure=text(p, "procedure"),
+        agency=text(p, "agency"),
+        channel=text(p, "channel"),
+        applicant=blob(p, "applicant"),
+        applicant_kind=integer(p, "applicant_kind"),
         submitted_us=event.time_us,
-        legal_basis=_s(p, "legal_basis"),
+        legal_basis=text(p, "legal_basis"),
         n=1,
-        personal=_b(p, "personal") if "personal" in p else None,
+        personal=blob(p, "personal") if "personal" in p else None,
     )
 
 
@@ -267,7 +100,7 @@ def _agencies(state: DossierState, event: EventBody) -> frozenset[str] | None:
     if event.type in (ev.AUDIT_OPENED, ev.FINDING, ev.AUDIT_CONCLUDED):
         return None
     if event.type in (ev.ACKNOWLEDGED, ev.RETURNED):
-        return frozenset({_s(event.payload, "agency")})
+        return frozenset({text(event.payload, "agency")})
     if event.type in (ev.SUBMITTED, ev.WITHDRAWAL_REQUESTED):
         return None  # the portal submits for citizens of any agency
     return frozenset({state.agency, state.current_agency})
@@ -329,7 +162,7 @@ def _check_signers(
 def _input(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     p = event.payload
     component = Component(
-        _b(p, "document_hash"), _s(p, "source"), str(p.get("source_ref", "")), event.n
+        blob(p, "document_hash"), text(p, "source"), str(p.get("source_ref", "")), event.n
     )
     if component.source in ("master_register", "e_certified", "reused_result") and not (
         component.source_ref
@@ -339,7 +172,7 @@ def _input(state: DossierState, event: EventBody, book: ProcedureBook) -> Dossie
             where=event.position,
             found=component.source,
         )
-    return replace(state, components={**state.components, _s(p, "component"): component})
+    return replace(state, components={**state.components, text(p, "component"): component})
 
 
 def _received(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
@@ -355,8 +188,10 @@ def _received(state: DossierState, event: EventBody, book: ProcedureBook) -> Dos
             expected=sorted(required),
             found=sorted(state.components),
         )
-    due = _i(p, "due_us")
-    if due < _i(p, "clock_start_us") or _i(p, "clock_start_us") < _i(p, "received_us"):
+    due = integer(p, "due_us")
+    if due < integer(p, "clock_start_us") or integer(p, "clock_start_us") < integer(
+        p, "received_us"
+    ):
         raise LifecycleRuleBroken(
             "due date must follow the clock start, which must follow reception",
             where=event.position,
@@ -364,23 +199,25 @@ def _received(state: DossierState, event: EventBody, book: ProcedureBook) -> Dos
         )
     return replace(
         state,
-        received_us=_i(p, "received_us"),
-        clock_start_us=_i(p, "clock_start_us"),
+        received_us=integer(p, "received_us"),
+        clock_start_us=integer(p, "clock_start_us"),
         due_us=due,
         original_due_us=due,
         legal_due_us=due,
-        rule_version=_s(p, "rule_version"),
-        calendar_version=_s(p, "calendar_version"),
+        rule_version=text(p, "rule_version"),
+        calendar_version=text(p, "calendar_version"),
     )
 
 
 def _assigned(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
-    return replace(state, handler=_s(event.payload, "handler"))
+    return replace(state, handler=text(event.payload, "handler"))
 
 
 def _transferred(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     p = event.payload
-    transfer = Transfer(_s(p, "to_agency"), _s(p, "step"), _i(p, "allowance_hours"), event.time_us)
+    transfer = Transfer(
+        text(p, "to_agency"), text(p, "step"), integer(p, "allowance_hours"), event.time_us
+    )
     return replace(state, transfers=(*state.transfers, transfer))
 
 
@@ -399,7 +236,7 @@ def _returned(state: DossierState, event: EventBody, book: ProcedureBook) -> Dos
 
 
 def _open_transfer(state: DossierState, event: EventBody) -> tuple[int, Transfer]:
-    agency = _s(event.payload, "agency")
+    agency = text(event.payload, "agency")
     for index in range(len(state.transfers) - 1, -1, -1):
         transfer = state.transfers[index]
         if transfer.to_agency == agency and transfer.returned_us is None:
@@ -430,12 +267,12 @@ def _supplement_requested(
 def _supplement_received(
     state: DossierState, event: EventBody, book: ProcedureBook
 ) -> DossierState:
-    due = _i(event.payload, "due_us")
+    due = integer(event.payload, "due_us")
     return replace(state, paused_since_us=None, due_us=due, legal_due_us=due)
 
 
 def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
-    new_due = _i(event.payload, "new_due_us")
+    new_due = integer(event.payload, "new_due_us")
     if state.apologies >= 1:
         raise LifecycleRuleBroken(
             "a new date may be set by apology only once",
@@ -455,15 +292,15 @@ def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> Doss
 
 def _result_issued(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     p = event.payload
-    number = _s(p, "result_number")
+    number = text(p, "result_number")
     if number in state.results:
         raise LifecycleRuleBroken("result number already used", where=event.position, found=number)
     result = Result(
         number,
-        _s(p, "result_type"),
-        _b(p, "document_hash"),
-        _s(p, "outcome"),
-        _s(p, "medium"),
+        text(p, "result_type"),
+        blob(p, "document_hash"),
+        text(p, "outcome"),
+        text(p, "medium"),
         event.time_us,
         event.n,
     )
@@ -491,37 +328,37 @@ def _with_result(
 
 def _digitized(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     return _with_result(
-        state, event, _s(event.payload, "result_number"), lambda r: replace(r, digitized=True)
+        state, event, text(event.payload, "result_number"), lambda r: replace(r, digitized=True)
     )
 
 
 def _delivered(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     p = event.payload
-    channel = _s(p, "channel")
+    channel = text(p, "channel")
     moved = _with_result(
-        state, event, _s(p, "result_number"), lambda r: replace(r, delivered_channel=channel)
+        state, event, text(p, "result_number"), lambda r: replace(r, delivered_channel=channel)
     )
     return replace(moved, finished_us=event.time_us)
 
 
 def _paper_copy(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
-    return _with_result(state, event, _s(event.payload, "result_number"))
+    return _with_result(state, event, text(event.payload, "result_number"))
 
 
 def _revoked(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     return _with_result(
-        state, event, _s(event.payload, "result_number"), lambda r: replace(r, status="revoked")
+        state, event, text(event.payload, "result_number"), lambda r: replace(r, status="revoked")
     )
 
 
 def _corrected(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     p = event.payload
-    new_number = _s(p, "result_number")
+    new_number = text(p, "result_number")
     if new_number in state.results:
         raise LifecycleRuleBroken(
             "result number already used", where=event.position, found=new_number
         )
-    old = _s(p, "supersedes")
+    old = text(p, "supersedes")
     moved = _with_result(
         state, event, old, lambda r: replace(r, status="superseded", superseded_by=new_number)
     )
@@ -529,7 +366,7 @@ def _corrected(state: DossierState, event: EventBody, book: ProcedureBook) -> Do
     result = Result(
         new_number,
         previous.result_type,
-        _b(p, "document_hash"),
+        blob(p, "document_hash"),
         previous.outcome,
         "electronic",
         event.time_us,
@@ -546,7 +383,7 @@ def _withdrawal_requested(
 
 
 def _audit_opened(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
-    audit = _s(event.payload, "audit")
+    audit = text(event.payload, "audit")
     if audit in state.audits:
         raise LifecycleRuleBroken("audit already opened", where=event.position, found=audit)
     return replace(state, audits={**state.audits, audit: "open"})
@@ -555,7 +392,7 @@ def _audit_opened(state: DossierState, event: EventBody, book: ProcedureBook) ->
 def _finding(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     p = event.payload
     audit = _open_audit(state, event)
-    found = (audit, _s(p, "finding"), bool(p["revocation_due"]))
+    found = (audit, text(p, "finding"), bool(p["revocation_due"]))
     return replace(state, findings=(*state.findings, found))
 
 
@@ -565,7 +402,7 @@ def _audit_concluded(state: DossierState, event: EventBody, book: ProcedureBook)
 
 
 def _open_audit(state: DossierState, event: EventBody) -> str:
-    audit = _s(event.payload, "audit")
+    audit = text(event.payload, "audit")
     if state.audits.get(audit) != "open":
         raise LifecycleRuleBroken("no open audit with this id", where=event.position, found=audit)
     return audit
@@ -595,21 +432,3 @@ _APPLY = {
     ev.FINDING: _finding,
     ev.AUDIT_CONCLUDED: _audit_concluded,
 }
-
-
-def _s(payload: Mapping[str, Value], name: str) -> str:
-    value = payload[name]
-    assert isinstance(value, str)  # noqa: S101 (checked by the payload schema)
-    return value
-
-
-def _i(payload: Mapping[str, Value], name: str) -> int:
-    value = payload[name]
-    assert isinstance(value, int)  # noqa: S101 (checked by the payload schema)
-    return value
-
-
-def _b(payload: Mapping[str, Value], name: str) -> bytes:
-    value = payload[name]
-    assert isinstance(value, bytes)  # noqa: S101 (checked by the payload schema)
-    return value

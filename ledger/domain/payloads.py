@@ -158,3 +158,27 @@ def _check_value(event_type: str, name: str, spec: Field, value: Value, where: s
         raise MalformedPayload(f"{field} must be {wanted}", where=where)
     if spec.choices is not None and value not in spec.choices:
         raise MalformedPayload(f"{field} must be one of {sorted(spec.choices)}", where=where)
+
+
+def text(payload: Mapping[str, Value], name: str) -> str:
+    """A ``str`` field of a payload :func:`check_payload` accepted."""
+    value = payload[name]
+    if not isinstance(value, str):
+        raise MalformedPayload(f"{name} must be a str, got {type(value).__name__}", where=name)
+    return value
+
+
+def integer(payload: Mapping[str, Value], name: str) -> int:
+    """An ``int`` field of a payload :func:`check_payload` accepted."""
+    value = payload[name]
+    if type(value) is not int:
+        raise MalformedPayload(f"{name} must be an int, got {type(value).__name__}", where=name)
+    return value
+
+
+def blob(payload: Mapping[str, Value], name: str) -> bytes:
+    """A ``bin`` field of a payload :func:`check_payload` accepted."""
+    value = payload[name]
+    if not isinstance(value, bytes):
+        raise MalformedPayload(f"{name} must be bin, got {type(value).__name__}", where=name)
+    return value

@@ -21,10 +21,10 @@ from typing import Final
 
 from ledger.core.encoding import Value
 from ledger.core.event import EventBody
-from ledger.domain.dossier import DossierState, SignerInfo, WrongRole
 from ledger.domain.lifecycle import TERMINAL, State
 from ledger.domain.payloads import MalformedPayload
 from ledger.domain.rules import RuleFinding
+from ledger.domain.state import DossierState, SignerInfo, WrongRole
 
 ACCESS_STREAM: Final = "system/access"
 PRIVACY_STREAM: Final = "system/privacy"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ledger.domain.dossier import DossierState
+from ledger.domain.state import DossierState
 
 
 @dataclass(frozen=True, slots=True)

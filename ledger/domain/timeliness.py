@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.domain.calendar import WORKING_DAY_HOURS
-from ledger.domain.dossier import DossierState
 from ledger.domain.due import Classification, classify
+from ledger.domain.state import DossierState
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,9 @@ from ledger.core.encoding import decode, encode
 from ledger.core.event import sign_event
 from ledger.core.signing import Signer
 from ledger.domain.privacy import ACCESS_STREAM, DATA_ACCESSED, AccessEntry
+from ledger.storage.errors import KeyUnregistered, StreamConflict
 from ledger.storage.sql import Sql
-from ledger.storage.store import EventStore, KeyUnregistered, StreamConflict
+from ledger.storage.store import EventStore
 
 MAX_BATCH: Final = 500
 

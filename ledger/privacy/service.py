@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from ledger.core.commitment import verify_commitment
 from ledger.core.errors import VerificationError
-from ledger.domain.dossier import DossierState
 from ledger.domain.lifecycle import ASSIGNED
 from ledger.domain.privacy import (
     ACCESS_STREAM,
@@ -32,6 +31,7 @@ from ledger.domain.privacy import (
     retention_blockers,
 )
 from ledger.domain.rules import RuleFinding
+from ledger.domain.state import DossierState
 from ledger.privacy.access_log import AccessLog
 from ledger.privacy.records import APPLICANT_LABEL, PERSONAL_LABEL, PersonalRecord
 from ledger.privacy.vault import Vault

@@ -17,13 +17,15 @@ from ledger.core.event import SignedEvent, sign_event
 from ledger.core.signing import KeyId, Signer
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import WorkingCalendar
-from ledger.domain.dossier import DossierState, ProcedureBook, SignerInfo, evolve, start
+from ledger.domain.dossier import evolve, start
 from ledger.domain.due import compute_due, due_for_rule, extend_for_pause
 from ledger.domain.privacy import ACCESS_STREAM, PRIVACY_STREAM, check_privacy_event
 from ledger.domain.procedures import Catalogue
 from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import AuditContext, Recorded, RuleFinding, audit_dossier
-from ledger.storage.store import Appended, EventStore, KeyRecord
+from ledger.domain.state import DossierState, ProcedureBook, SignerInfo
+from ledger.storage.keys import KeyRecord
+from ledger.storage.store import Appended, EventStore
 
 _DOSSIER_CODES = (
     "SELECT DISTINCT originator_id AS code FROM hoso_events"

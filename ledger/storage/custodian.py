@@ -14,7 +14,8 @@ from ledger.core.chain import next_body
 from ledger.core.encoding import Value
 from ledger.core.event import sign_event
 from ledger.core.signing import Signer
-from ledger.storage.store import Appended, EventStore, StreamConflict
+from ledger.storage.errors import StreamConflict
+from ledger.storage.store import Appended, EventStore
 
 
 class Custodian:

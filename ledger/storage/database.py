@@ -32,7 +32,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore, SQL
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.errors import MalformedError
+from ledger.storage.errors import KeyRevokedConcurrently
 from ledger.storage.sql import EVENTS_TABLE, KEY_REVOKED_SQLSTATE, TRACKING_TABLE, Sql
 
 
@@ -176,12 +177,6 @@ def _schema_lock(url: DatabaseUrl) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK_ID])
-
-
-class KeyRevokedConcurrently(VerificationError):
-    """A signing key was revoked by a transaction that committed just before this append."""
-
-    check = "key.revoked"
 
 
 _REVOKED = "SELECT key_id FROM hoso_keys WHERE revoked_n IS NOT NULL AND key_id IN ({})"

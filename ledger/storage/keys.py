@@ -1,25 +1,34 @@
-"""Key registry lookups over the stored registry: which keys exist, and their validity.
+"""The stored key registry (``hoso_keys``): which keys exist, their validity, and the row
+each registry event writes.
 
 "Was key K valid for role R at log position P?" is answered with the same
 decision function the offline verifier uses
 (:func:`ledger.core.registry.check_key_history`); positions are leaf indices,
-found by joining the registry rows to the integrated leaves.
+found by joining the registry rows to the integrated leaves. The store reads
+:class:`KeyRecord` s with :func:`key_records` and turns each registry event it
+accepts into one statement with :func:`registry_statement`, run in the append's
+transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.core.event import SignedEvent
 from ledger.core.registry import (
     REGISTRY_STREAM,
     KeyHistory,
     KeyRegistration,
+    KeyRevocation,
     check_key_history,
+    registry_change,
 )
 from ledger.core.signing import KeyId, PublicKey
 from ledger.storage.database import Backend
+from ledger.storage.errors import RegistryRejected
+from ledger.storage.sql import Sql
 
 _HISTORY = (
     "SELECT k.key_id, k.public_key, k.actor, k.roles, k.agency, k.registered_n, k.revoked_n,"
@@ -28,6 +37,90 @@ _HISTORY = (
     " LEFT JOIN hoso_leaves lr ON lr.stream = %s AND lr.n = k.registered_n"
     " LEFT JOIN hoso_leaves lv ON lv.stream = %s AND lv.n = k.revoked_n"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A registered key as the store checks signatures with it."""
+
+    key_id: KeyId
+    public_key: PublicKey
+    actor: str
+    roles: frozenset[str]
+    agency: str
+    revoked: bool
+
+
+Statement = tuple[str, list[Any]]
+KeyLookup = Callable[[Sequence[bytes]], Mapping[KeyId, KeyRecord]]
+
+
+def key_records(sql: Sql, key_ids: Sequence[bytes]) -> dict[KeyId, KeyRecord]:
+    """The registered keys among ``key_ids`` (unknown ones are left out)."""
+    if not key_ids:
+        return {}
+    rows = sql.rows(
+        f"SELECT * FROM hoso_keys WHERE key_id IN ({sql.in_list(len(key_ids))})",
+        list(key_ids),
+    )
+    return {
+        KeyId(bytes(r["key_id"])): KeyRecord(
+            key_id=KeyId(bytes(r["key_id"])),
+            public_key=PublicKey(bytes(r["public_key"])),
+            actor=r["actor"],
+            roles=frozenset(r["roles"].split(",")),
+            agency=r["agency"],
+            revoked=r["revoked_n"] is not None,
+        )
+        for r in rows
+    }
+
+
+def registry_statement(
+    event: SignedEvent, known: dict[KeyId, KeyRecord], lookup: KeyLookup
+) -> Statement:
+    """The row change a registry event makes, refused (``registry.rejected``) if the
+    registry can't take it; ``known`` (this batch's keys so far) is updated with it."""
+    change = registry_change(event)
+    where = event.body.position
+    if isinstance(change, KeyRegistration):
+        if change.key_id in known or change.key_id in lookup([change.key_id]):
+            raise RegistryRejected("key is already registered", where=where, found=change.key_id)
+        known[change.key_id] = KeyRecord(
+            change.key_id, change.public_key, change.actor, change.roles, change.agency, False
+        )
+        return (
+            "INSERT INTO hoso_keys (key_id, public_key, actor, roles, agency, registered_n)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                change.key_id,
+                change.public_key,
+                change.actor,
+                ",".join(sorted(change.roles)),
+                change.agency,
+                event.body.n,
+            ],
+        )
+    return _revocation(event, change, known, lookup)
+
+
+def _revocation(
+    event: SignedEvent, change: KeyRevocation, known: dict[KeyId, KeyRecord], lookup: KeyLookup
+) -> Statement:
+    where = event.body.position
+    current = known.get(change.key_id) or lookup([change.key_id]).get(change.key_id)
+    if current is None or current.revoked:
+        state = "unknown" if current is None else "already revoked"
+        raise RegistryRejected(
+            f"cannot revoke a key that is {state}", where=where, found=change.key_id
+        )
+    known[change.key_id] = KeyRecord(
+        current.key_id, current.public_key, current.actor, current.roles, current.agency, True
+    )
+    return (
+        "UPDATE hoso_keys SET revoked_n = %s WHERE key_id = %s AND revoked_n IS NULL",
+        [event.body.n, change.key_id],
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,13 +54,11 @@ from typing import Any, Protocol
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.core.chain import verify_link
-from ledger.core.errors import HosoError, VerificationError
+from ledger.core.errors import HosoError
 from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import event_signature_message
 from ledger.core.registry import (
     REGISTRY_STREAM,
-    KeyRegistration,
-    KeyRevocation,
     registry_change,
 )
 from ledger.core.signing import (
@@ -71,45 +69,20 @@ from ledger.core.signing import (
     verify_signature,
 )
 from ledger.storage.database import Backend
+from ledger.storage.errors import (
+    ActorSignatureMissing,
+    KeyRevoked,
+    KeyUnregistered,
+    OriginMismatch,
+    RegistryRejected,
+    StreamConflict,
+)
+from ledger.storage.keys import KeyRecord, key_records, registry_statement
 from ledger.storage.sql import EVENTS_TABLE
 
 PARALLEL_VERIFY_MIN = 32
 """Batches with at least this many signatures verify them on all CPUs, the calling
 thread and worker threads (libsodium releases the GIL); smaller ones verify inline."""
-
-
-class StreamConflict(VerificationError):
-    """Another event already holds this stream position; carries the current head."""
-
-    check = "append.conflict"
-
-    def __init__(self, detail: str, *, stream: str, head_n: int, head_hash: bytes | None) -> None:
-        self.stream = stream
-        self.head_n = head_n
-        self.head_hash = head_hash
-        super().__init__(
-            detail, where=f"stream {stream}", expected=f"n={head_n + 1}", found="a taken position"
-        )
-
-
-class OriginMismatch(VerificationError):
-    check = "append.origin"
-
-
-class KeyUnregistered(VerificationError):
-    check = "key.unregistered"
-
-
-class KeyRevoked(VerificationError):
-    check = "key.revoked"
-
-
-class ActorSignatureMissing(VerificationError):
-    check = "signature.actor"
-
-
-class RegistryRejected(VerificationError):
-    check = "registry.rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,16 +91,6 @@ class Appended:
     n: int
     event_hash: bytes
     duplicate: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    key_id: KeyId
-    public_key: PublicKey
-    actor: str
-    roles: frozenset[str]
-    agency: str
-    revoked: bool
 
 
 class _StaleHint(Exception):
@@ -217,24 +180,8 @@ class EventStore:
         return parse_record(rows[0].state) if rows else None
 
     def keys(self, key_ids: Sequence[bytes]) -> dict[KeyId, KeyRecord]:
-        if not key_ids:
-            return {}
-        sql = self.backend.sql
-        rows = sql.rows(
-            f"SELECT * FROM hoso_keys WHERE key_id IN ({sql.in_list(len(key_ids))})",
-            list(key_ids),
-        )
-        return {
-            KeyId(bytes(r["key_id"])): KeyRecord(
-                key_id=KeyId(bytes(r["key_id"])),
-                public_key=PublicKey(bytes(r["public_key"])),
-                actor=r["actor"],
-                roles=frozenset(r["roles"].split(",")),
-                agency=r["agency"],
-                revoked=r["revoked_n"] is not None,
-            )
-            for r in rows
-        }
+        """The registered keys among ``key_ids`` (unknown ones are left out)."""
+        return key_records(self.backend.sql, key_ids)
 
     # --- append -----------------------------------------------------------
 
@@ -402,7 +349,7 @@ class EventStore:
         for event, message in zip(events, messages, strict=True):
             if event.body.stream == REGISTRY_STREAM:
                 self._check_authority(event, message)
-                checked.statements.append(self._apply_registry(event, known))
+                checked.statements.append(registry_statement(event, known, self.keys))
                 checked.registry_keys.add(registry_change(event).key_id)
                 continue
             actor_signed = False
@@ -443,51 +390,6 @@ class EventStore:
                     found=sig.key_id,
                 )
             verify_signature(public_key, message, sig.signature, where=where)
-
-    def _apply_registry(
-        self, event: SignedEvent, known: dict[KeyId, KeyRecord]
-    ) -> tuple[str, list[Any]]:
-        change = registry_change(event)
-        where = event.body.position
-        if isinstance(change, KeyRegistration):
-            if change.key_id in known or change.key_id in self.keys([change.key_id]):
-                raise RegistryRejected(
-                    "key is already registered", where=where, found=change.key_id
-                )
-            known[change.key_id] = KeyRecord(
-                change.key_id, change.public_key, change.actor, change.roles, change.agency, False
-            )
-            return (
-                "INSERT INTO hoso_keys (key_id, public_key, actor, roles, agency, registered_n)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    change.key_id,
-                    change.public_key,
-                    change.actor,
-                    ",".join(sorted(change.roles)),
-                    change.agency,
-                    event.body.n,
-                ],
-            )
-        return self._apply_revocation(event, change, known)
-
-    def _apply_revocation(
-        self, event: SignedEvent, change: KeyRevocation, known: dict[KeyId, KeyRecord]
-    ) -> tuple[str, list[Any]]:
-        where = event.body.position
-        current = known.get(change.key_id) or self.keys([change.key_id]).get(change.key_id)
-        if current is None or current.revoked:
-            state = "unknown" if current is None else "already revoked"
-            raise RegistryRejected(
-                f"cannot revoke a key that is {state}", where=where, found=change.key_id
-            )
-        known[change.key_id] = KeyRecord(
-            current.key_id, current.public_key, current.actor, current.roles, current.agency, True
-        )
-        return (
-            "UPDATE hoso_keys SET revoked_n = %s WHERE key_id = %s AND revoked_n IS NULL",
-            [event.body.n, change.key_id],
-        )
 
     def _conflict_after_race(self, events: Sequence[SignedEvent]) -> StreamConflict:
         for event in events:

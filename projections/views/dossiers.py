@@ -22,7 +22,7 @@ from typing import ClassVar
 from ledger.core.errors import HosoError
 from ledger.domain import lifecycle as ev
 from ledger.domain.calendar import WorkingCalendar, local_date
-from ledger.domain.dossier import DossierState
+from ledger.domain.state import DossierState
 from ledger.domain.timeliness import timeliness
 from projections.fold import Folded
 from projections.schema import Table, delete_keys

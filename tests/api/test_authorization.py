@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
-from ledger.demo.scenarios import WARD
+from ledger.demo.office import WARD
 from tests.api.world import World, bearer
 
 PRINCIPALS = (

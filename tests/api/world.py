@@ -19,20 +19,11 @@ from ledger.bootstrap import Ledger, bootstrap
 from ledger.core.checkpoint import Cosigner
 from ledger.core.note import format_vkey
 from ledger.core.signing import Signer
-from ledger.demo.scenarios import (
-    JUSTICE,
-    MINUTE,
-    POLICE,
-    WARD,
-    Office,
-    SimClock,
-    birth_on_time,
-    cast,
-    monday_morning,
-    residence_with_supplement,
-)
+from ledger.demo.office import JUSTICE, MINUTE, POLICE, WARD, Office, SimClock, cast, monday_morning
+from ledger.demo.scenarios import birth_on_time, residence_with_supplement
 from ledger.settings import Settings
-from ledger.storage.keystore import MIN, Keystore
+from ledger.storage.keystore import Keystore
+from ledger.storage.keystore_format import MIN
 from projections.engine import Engine
 from projections.runner import Follower, select_views
 from tests.integration.conftest import private_postgres_url

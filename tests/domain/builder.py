@@ -9,8 +9,9 @@ from ledger.core.encoding import Value
 from ledger.core.event import EventBody
 from ledger.core.hashing import GENESIS_PREV
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
+from ledger.domain.dossier import evolve, start
 from ledger.domain.rules import Recorded
+from ledger.domain.state import DossierState, SignerInfo
 
 HOUR = 3_600_000_000
 DAY = 24 * HOUR

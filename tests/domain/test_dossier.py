@@ -7,18 +7,17 @@ import pytest
 from ledger.core.encoding import Value
 from ledger.core.errors import HosoError
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import (
+from ledger.domain.dossier import evolve, start
+from ledger.domain.lifecycle import State
+from ledger.domain.payloads import MalformedPayload
+from ledger.domain.state import (
     IllegalTransition,
     InputsMissing,
     LifecycleRuleBroken,
     SignerInfo,
     WrongAgency,
     WrongRole,
-    evolve,
-    start,
 )
-from ledger.domain.lifecycle import State
-from ledger.domain.payloads import MalformedPayload
 from tests.domain.builder import (
     BOOK,
     DAY,

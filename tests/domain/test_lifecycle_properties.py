@@ -10,9 +10,10 @@ from ledger.core.event import EventBody
 from ledger.core.hashing import GENESIS_PREV
 from ledger.domain import commands as cmd
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
+from ledger.domain.dossier import evolve, start
 from ledger.domain.lifecycle import OPEN_CASE, RESULT_HELD, TERMINAL, State
 from ledger.domain.rules import AuditContext, Recorded, audit_dossier, replay
+from ledger.domain.state import DossierState, SignerInfo
 from tests.domain.builder import (
     DAY,
     H32,

@@ -9,10 +9,17 @@ from pathlib import Path
 
 from ledger.domain import lifecycle as ev
 from ledger.domain import rules
-from ledger.domain.dossier import SignerInfo, format_time
 from ledger.domain.lifecycle import RULES
 from ledger.domain.payloads import SCHEMAS
-from ledger.domain.rules import AuditContext, RuleFinding, audit_dossier
+from ledger.domain.rules import (
+    AuditContext,
+    RuleFinding,
+    audit_dossier,
+    conduct,
+    deadlines,
+    electronic,
+)
+from ledger.domain.state import SignerInfo, format_time
 from tests.domain.builder import (
     AGENCY,
     DAY,
@@ -29,6 +36,7 @@ from tests.domain.builder import (
     result_payload,
 )
 
+RULE_MODULES = (deadlines, electronic, conduct)
 CTX = AuditContext(book=FakeBook(), now_us=0)
 
 
@@ -252,7 +260,8 @@ def test_docs_domain_tables_match_the_code() -> None:
             + " |"
         )
         assert row in doc, row
-    ids = set(re.findall(r'"(rule\.[a-z_]+)"', inspect.getsource(rules)))
+    sources = [inspect.getsource(m) for m in (rules, rules.base, *RULE_MODULES)]
+    ids = set(re.findall(r'"(rule\.[a-z_]+)"', "".join(sources)))
     assert len(ids) == 18
     for rule_id in ids:
         assert f"`{rule_id}`" in doc, rule_id

@@ -13,11 +13,11 @@ from ledger.core.event import sign_event
 from ledger.core.signing import Signer
 from ledger.domain import commands as cmd
 from ledger.domain.calendar_data import load_calendar
-from ledger.domain.dossier import InputsMissing, WrongAgency, WrongRole
 from ledger.domain.due import compute_due
 from ledger.domain.lifecycle import State
 from ledger.domain.payloads import MalformedPayload
 from ledger.domain.procedures_data import load_catalogue
+from ledger.domain.state import InputsMissing, WrongAgency, WrongRole
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend
 from ledger.storage.store import EventStore

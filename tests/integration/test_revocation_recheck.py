@@ -19,7 +19,8 @@ from ledger.core.encoding import Value
 from ledger.core.event import SignedEvent, sign_event
 from ledger.core.registry import REGISTRY_STREAM, key_registered, key_revoked
 from ledger.core.signing import Signer
-from ledger.storage.database import Backend, KeyRevokedConcurrently
+from ledger.storage.database import Backend
+from ledger.storage.errors import KeyRevokedConcurrently
 from ledger.storage.store import EventStore
 
 ORIGIN = "test.hoso.example/hanoi"

@@ -20,16 +20,16 @@ from ledger.core.registry import REGISTRY_STREAM, key_registered, key_revoked
 from ledger.core.signing import Signer
 from ledger.storage.checkpoints import Checkpoints, WitnessUnknown
 from ledger.storage.database import Backend
-from ledger.storage.merkle_log import MerkleLog
-from ledger.storage.store import (
+from ledger.storage.errors import (
     ActorSignatureMissing,
-    EventStore,
     KeyRevoked,
     KeyUnregistered,
     OriginMismatch,
     RegistryRejected,
     StreamConflict,
 )
+from ledger.storage.merkle_log import MerkleLog
+from ledger.storage.store import EventStore
 
 ORIGIN = "test.hoso.example/hanoi"
 

@@ -42,14 +42,9 @@ from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import Signer
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.database import open_backend
+from ledger.storage.errors import KeyRevoked, KeyUnregistered, RegistryRejected, StreamConflict
 from ledger.storage.merkle_log import MerkleLog
-from ledger.storage.store import (
-    EventStore,
-    KeyRevoked,
-    KeyUnregistered,
-    RegistryRejected,
-    StreamConflict,
-)
+from ledger.storage.store import EventStore
 from tests.integration.conftest import private_postgres_url, reset_postgres
 from tests.integration.procs.common import (
     ORIGIN,

@@ -18,7 +18,8 @@ from ledger.core.event import SignedEvent, sign_event
 from ledger.core.registry import REGISTRY_STREAM, key_registered, key_revoked
 from ledger.core.signing import Signer
 from ledger.storage.database import Backend
-from ledger.storage.store import EventStore, KeyRevoked, StreamConflict
+from ledger.storage.errors import KeyRevoked, StreamConflict
+from ledger.storage.store import EventStore
 
 ORIGIN = "test.hoso.example/hanoi"
 AUTHORITY = Signer(hashlib.sha256(b"authority").digest())

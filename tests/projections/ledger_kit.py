@@ -13,17 +13,9 @@ import pytest
 from ledger.core.chain import next_body
 from ledger.core.encoding import Value
 from ledger.core.event import sign_event
+from ledger.demo.office import JUSTICE, POLICE, WARD, Office, Official, cast, monday_morning
 from ledger.demo.run import ORIGIN
-from ledger.demo.scenarios import (
-    JUSTICE,
-    POLICE,
-    WARD,
-    Office,
-    Official,
-    Scenario,
-    cast,
-    monday_morning,
-)
+from ledger.demo.scenarios import Scenario
 from ledger.domain import commands as cmd
 from ledger.domain.calendar_data import load_calendar
 from ledger.domain.procedures_data import load_catalogue

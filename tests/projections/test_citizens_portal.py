@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from ledger.demo.scenarios import SCENARIOS, WARD, digest
+from ledger.demo.office import WARD, digest
+from ledger.demo.scenarios import SCENARIOS
 from projections import queries
 from projections.portal import DossierNotFound, portal_sync
 from projections.rebuild import rebuild

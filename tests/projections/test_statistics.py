@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger.demo.scenarios import POLICE, digest
+from ledger.demo.office import POLICE, digest
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import VN_TZ, instant
 from projections import queries

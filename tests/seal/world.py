@@ -13,18 +13,13 @@ from pathlib import Path
 
 from ledger.core.note import Ed25519Verifier
 from ledger.core.signing import Signer
+from ledger.demo.office import MINUTE, WARD, Office, cast, digest, monday_morning
 from ledger.demo.run import ORIGIN
 from ledger.demo.scenarios import (
-    MINUTE,
-    WARD,
-    Office,
     Scenario,
     audited_and_revoked,
     birth_on_time,
-    cast,
-    digest,
     extract_paid_and_corrected,
-    monday_morning,
 )
 from ledger.domain.calendar_data import load_calendar
 from ledger.domain.procedures_data import load_catalogue

@@ -14,8 +14,8 @@ from ledger.core.registry import (
     registration_events,
 )
 from ledger.core.signing import KeyId, PublicKey, Signer
+from ledger.demo.office import Official, generate_keys
 from ledger.demo.run import ORIGIN, START_US
-from ledger.demo.scenarios import Official, generate_keys
 
 
 @dataclass(frozen=True)

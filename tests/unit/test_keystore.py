@@ -26,14 +26,14 @@ import pytest
 from ledger.core.encoding import Value, encode
 from ledger.core.errors import HosoError, MalformedError, MalformedKey, VerificationError
 from ledger.core.signing import Signer, key_id, verify_signature
-from ledger.storage.keystore import (
+from ledger.storage.keystore import Keystore
+from ledger.storage.keystore_format import (
     FORMAT,
     INTERACTIVE,
     MIN,
     MODERATE,
     SENSITIVE,
     KdfLimits,
-    Keystore,
     KeystoreDuplicateKey,
     KeystoreError,
     KeystoreFormatError,
@@ -506,7 +506,8 @@ def test_nothing_is_written_until_save(path: Path) -> None:
 FAILING_WRITE = """
 import errno, resource, signal, sys
 from pathlib import Path
-from ledger.storage.keystore import MIN, Keystore
+from ledger.storage.keystore import Keystore
+from ledger.storage.keystore_format import MIN
 path, passphrase, op, limit = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 if op == "save":
     store = Keystore.open(path, passphrase)

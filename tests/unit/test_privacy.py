@@ -22,7 +22,6 @@ from ledger.core.commitment import (
 )
 from ledger.core.event import EventBody
 from ledger.core.hashing import GENESIS_PREV
-from ledger.domain.dossier import SignerInfo, WrongRole
 from ledger.domain.payloads import MalformedPayload
 from ledger.domain.privacy import (
     ACCESS_STREAM,
@@ -37,6 +36,7 @@ from ledger.domain.privacy import (
     check_privacy_event,
     retention_blockers,
 )
+from ledger.domain.state import SignerInfo, WrongRole
 from ledger.privacy.crypto import (
     MasterKey,
     MasterKeys,

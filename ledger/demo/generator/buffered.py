@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from ledger.core.chain import next_body
 from ledger.core.event import SignedEvent, sign_event
 from ledger.core.signing import Signer
-from ledger.demo.scenarios import Official
+from ledger.demo.office import Official
 from ledger.domain import commands as cmd
 from ledger.domain.calendar_data import load_calendar
-from ledger.domain.dossier import DossierState, SignerInfo, evolve, start
+from ledger.domain.dossier import evolve, start
 from ledger.domain.procedures_data import load_catalogue
+from ledger.domain.state import DossierState, SignerInfo
 from ledger.services.dossiers import DossierService
 from ledger.storage.store import Appended, EventStore
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ledger.demo.scenarios import JUSTICE, POLICE, WARD, Official
+from ledger.demo.office import JUSTICE, POLICE, WARD, Official
 
 CENTER: Final = "000.00.60.H26"  # Trung tâm Phục vụ hành chính công thành phố (fictional)
 WARD_B: Final = "000.39.06.H26"  # a second ward People's Committee (fictional)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.demo.generator.hanoi import FEE_PAYERS
-from ledger.demo.scenarios import HOUR, MINUTE, Office, digest
+from ledger.demo.office import HOUR, MINUTE, Office, digest
 from ledger.domain import commands as cmd
 
 RESULT_TYPES = {

@@ -17,7 +17,7 @@ from typing import Final
 
 from ledger.demo.generator.hanoi import AGENCIES, CENTER, FEE_PAYERS
 from ledger.demo.generator.lifecycles import PLANTED, Case
-from ledger.demo.scenarios import JUSTICE, MINUTE, POLICE
+from ledger.demo.office import JUSTICE, MINUTE, POLICE
 from ledger.domain.calendar import VN_TZ, WorkingCalendar, instant
 from ledger.domain.procedures import Catalogue
 

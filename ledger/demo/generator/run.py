@@ -21,7 +21,7 @@ from ledger.demo.generator.buffered import START_US, BufferedService
 from ledger.demo.generator.hanoi import STAFF
 from ledger.demo.generator.lifecycles import LIFECYCLES, Case, Story
 from ledger.demo.generator.plan import plan
-from ledger.demo.scenarios import DAY, Office, Official, SimClock
+from ledger.demo.office import DAY, Office, Official, SimClock
 from ledger.domain.calendar_data import load_calendar
 from ledger.domain.privacy import ACCESS_STREAM, access_entries
 from ledger.domain.procedures_data import load_catalogue

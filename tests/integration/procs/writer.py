@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ledger.core.event import SignedEvent
-from ledger.storage.store import StreamConflict
+from ledger.storage.errors import StreamConflict
 from tests.integration.procs.common import next_event, open_store, seed
 
 
