@@ -17,28 +17,32 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.core.errors import HosoError, MalformedError, VerificationError
+from ledger.core.errors import (
+    GoneError,
+    HosoError,
+    MalformedError,
+    NotFoundError,
+    RefusedError,
+    StateConflict,
+    UnavailableError,
+    VerificationError,
+)
 from ledger.storage.errors import StreamConflict
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hoso.example/problems/"
 log = logging.getLogger("hoso.api")
 
-# Checks whose failure means "no such thing" (404), "not now" (409) or "not available" (503).
-NOT_FOUND = frozenset(
-    {
-        "dossier.unknown",
-        "merkle.leaf_unknown",
-        "checkpoint.unknown",
-        "portal.dossier_unknown",
-        "bundle.unknown",
-        "privacy.subject_unknown",
-        "not_found",
-    }
+# HTTP status by error class, most specific first (never by check-id strings).
+STATUS_BY_CLASS: tuple[tuple[type[HosoError], int], ...] = (
+    (GoneError, 410),
+    (NotFoundError, 404),
+    (RefusedError, 403),
+    (UnavailableError, 503),
+    (MalformedError, 400),
+    (StateConflict, 409),
+    (VerificationError, 422),
 )
-UNAVAILABLE = frozenset({"keystore.closed", "checkpoint.no_log_key"})
-FORBIDDEN = frozenset({"privacy.access_refused"})
-GONE = frozenset({"privacy.erased"})
 
 
 class ProblemPublic(BaseModel):
@@ -95,22 +99,18 @@ def forbidden(detail: str, check: str = "auth.forbidden") -> ApiError:
     return ApiError(detail, check=check, status=403)
 
 
-def not_found(detail: str = "not found") -> ApiError:
-    return ApiError(detail, check="not_found", status=404)
+def not_found(detail: str = "not found") -> NotFoundError:
+    return NotFoundError(detail)
 
 
 def status_of(err: HosoError) -> int:
+    """The HTTP status of an error, from its class (:data:`STATUS_BY_CLASS`)."""
     if isinstance(err, ApiError):
         return err.status
-    by_check = ((NOT_FOUND, 404), (UNAVAILABLE, 503), (FORBIDDEN, 403), (GONE, 410))
-    for checks, status in by_check:
-        if err.check in checks:
+    for family, status in STATUS_BY_CLASS:
+        if isinstance(err, family):
             return status
-    if isinstance(err, MalformedError):
-        return 400
-    if isinstance(err, StreamConflict) or err.check.startswith("domain."):
-        return 409
-    return 422 if isinstance(err, VerificationError) else 400
+    return 400
 
 
 def problem(
@@ -137,10 +137,7 @@ def hoso_problem(err: HosoError) -> JSONResponse:
     if isinstance(err, ApiError):
         return problem(status, err.api_check, err.detail, headers=err.headers, **err.extra)
     info = err.as_dict()
-    extra: dict[str, Any] = {"where": info.get("where")}
-    if isinstance(err, VerificationError):
-        extra["expected"] = info.get("expected")
-        extra["found"] = info.get("found")
+    extra: dict[str, Any] = {k: info[k] for k in ("where", "expected", "found")}
     if isinstance(err, StreamConflict):
         extra["head"] = {
             "stream": err.stream,

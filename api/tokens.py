@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.errors import MalformedError, NotFoundError
 from ledger.storage.sql import Sql
 
 Kind = Literal["officer", "system", "inspector", "citizen", "witness"]
@@ -39,7 +39,7 @@ class MalformedToken(MalformedError):
     check = "auth.token_shape"
 
 
-class TokenUnknown(VerificationError):
+class TokenUnknown(NotFoundError):
     check = "auth.token_unknown"
 
 

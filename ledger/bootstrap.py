@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
-from ledger.core.errors import VerificationError
+from ledger.core.errors import OutOfServiceError
 from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.signing import KeyId, PublicKey, Signer, key_id
 from ledger.domain.calendar import WorkingCalendar
@@ -68,7 +68,7 @@ class Ledger:
         )
 
 
-class KeystoreClosed(VerificationError):
+class KeystoreClosed(OutOfServiceError):
     """Signing was asked for, but no keystore is open."""
 
     check = "keystore.closed"

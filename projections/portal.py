@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import NotFoundError
 from ledger.core.event import parse_record
 from ledger.domain import lifecycle as ev
 from ledger.domain.calendar import vn_datetime
@@ -31,7 +31,7 @@ from projections.fold import Folded, step
 CHANNEL_CODES = {"counter": 1, "online": 2, "post": 3}  # [M]
 
 
-class DossierNotFound(VerificationError):
+class DossierNotFound(NotFoundError):
     """The log has no dossier with this code."""
 
     check = "portal.dossier_unknown"

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import StateConflict, VerificationError
 from ledger.storage.sql import Cursor, Sql
 
 TRACKING = "hoso_projection_tracking"
@@ -31,7 +31,7 @@ _SQL_TYPES = {
 COPY_TYPES = {"text": "text", "int": "int8", "blob": "bytea", "float": "float8"}
 
 
-class TrackingMoved(VerificationError):
+class TrackingMoved(StateConflict):
     """A view's position changed under a writer (another follower, or a rebuild swapped
     the view in): the writer's transaction is rolled back and it must re-read."""
 

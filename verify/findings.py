@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from ledger.core.errors import HosoError, MalformedError, VerificationError, render
+from ledger.core.errors import HosoError, MalformedError, render
 
 Family = Literal["malformed", "integrity", "rule"]
 
@@ -89,10 +89,8 @@ def from_error(
     """A finding from a core error (its check id, where, expected and found); ``where``
     says what was being checked when the error has no position of its own or another."""
     family: Family = "malformed" if isinstance(err, MalformedError) else "integrity"
-    expected = found = None
-    if isinstance(err, VerificationError):
-        expected = None if err.expected is None else render(err.expected)
-        found = None if err.found is None else render(err.found)
+    expected = None if err.expected is None else render(err.expected)
+    found = None if err.found is None else render(err.found)
     return ReportFinding(
         check=err.check,
         step=step,

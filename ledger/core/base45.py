@@ -21,7 +21,7 @@ _VALUE: Final = {ch: i for i, ch in enumerate(ALPHABET)}
 class MalformedBase45(MalformedError):
     """Text that is not RFC 9285 Base45."""
 
-    check = "seal.malformed"
+    check = "base45.syntax"
 
 
 def b45encode(data: bytes) -> str:

@@ -37,7 +37,7 @@ INDEX_KEY_MIN: Final = 32
 class MalformedCommitmentInput(MalformedError):
     """A salt or index key of the wrong size."""
 
-    check = "privacy.malformed"
+    check = "commitment.input"
 
 
 class CommitmentMismatch(VerificationError):

@@ -1,16 +1,23 @@
-"""Typed errors of the pure core.
+"""Typed errors: hoso's three families, and the pure core's own errors.
 
-Two families under one root:
+Three families under one root, told apart by class (never by check-id strings):
 
 * :class:`MalformedError` — the input could not be parsed (wrong type, wrong
   length, non-canonical bytes, bad syntax). Nothing was checked yet.
 * :class:`VerificationError` — the input is well-formed but failed a check
-  (a hash, a link, a signature, a proof).
+  (a hash, a link, a signature, a proof). :class:`StateConflict` is the kind
+  that passes every check of its own but conflicts with the current state (a
+  stream position already taken, a lifecycle step out of order).
+* :class:`UnavailableError` — not a fault in the input nor a failed check:
+  what was asked for is not there (:class:`NotFoundError`, :class:`GoneError`),
+  is refused to this caller (:class:`RefusedError`), or can't be served now
+  (:class:`OutOfServiceError`: a key not loaded, a store not reachable).
 
 Every concrete class carries a stable ``check`` id (``chain.link``,
-``merkle.inclusion``...). Instances name *where* the problem is (a position such
-as ``stream 1.001193-260101-0001 n=3`` or ``byte 17``) and, for failed checks,
-the *expected* and *found* values, bytes rendered as hex.
+``merkle.inclusion``...), one class per id (a test enforces it). Instances name
+*where* the problem is (a position such as ``stream 1.001193-260101-0001 n=3``
+or ``byte 17``) and, where known, the *expected* and *found* values, bytes
+rendered as hex.
 """
 
 from __future__ import annotations
@@ -26,38 +33,13 @@ def render(value: object) -> str:
 
 
 class HosoError(Exception):
-    """Root of every error hoso raises on purpose."""
-
-    check: ClassVar[str] = "hoso"
-
-    def __init__(self, detail: str, *, where: str | None = None) -> None:
-        self.detail = detail
-        self.where = where
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        where = f" at {self.where}" if self.where else ""
-        return f"[{self.check}]{where}: {self.detail}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready description (check id, position, detail)."""
-        return {"check": self.check, "where": self.where, "detail": self.detail}
-
-
-class MalformedError(HosoError):
-    """The input can't be parsed: nothing about its validity is known."""
-
-    check = "malformed"
-
-
-class VerificationError(HosoError):
-    """The input is well-formed but failed a check.
+    """Root of every error hoso raises on purpose.
 
     ``expected`` and ``found`` are kept as given (bytes stay bytes) and
     rendered as hex in the message.
     """
 
-    check = "verification"
+    check: ClassVar[str] = "hoso"
 
     def __init__(
         self,
@@ -67,21 +49,80 @@ class VerificationError(HosoError):
         expected: object = None,
         found: object = None,
     ) -> None:
+        self.detail = detail
+        self.where = where
         self.expected = expected
         self.found = found
-        super().__init__(detail, where=where)
+        super().__init__(self._message())
 
     def _message(self) -> str:
-        base = super()._message()
+        where = f" at {self.where}" if self.where else ""
+        base = f"[{self.check}]{where}: {self.detail}"
         if self.expected is None and self.found is None:
             return base
         return f"{base} (expected {render(self.expected)}, found {render(self.found)})"
 
     def as_dict(self) -> dict[str, Any]:
-        out = super().as_dict()
-        out["expected"] = None if self.expected is None else render(self.expected)
-        out["found"] = None if self.found is None else render(self.found)
-        return out
+        """A JSON-ready description (check id, position, detail, expected and found)."""
+        return {
+            "check": self.check,
+            "where": self.where,
+            "detail": self.detail,
+            "expected": None if self.expected is None else render(self.expected),
+            "found": None if self.found is None else render(self.found),
+        }
+
+
+class MalformedError(HosoError):
+    """The input can't be parsed: nothing about its validity is known."""
+
+    check = "malformed"
+
+
+class VerificationError(HosoError):
+    """The input is well-formed but failed a check."""
+
+    check = "verification"
+
+
+class StateConflict(VerificationError):
+    """Valid in itself, but the current state refuses it (re-read the state and retry)."""
+
+    check = "conflict"
+
+
+class UnavailableError(HosoError):
+    """What was asked for can't be given; nothing is said about the input's validity."""
+
+    check = "unavailable"
+
+
+class NotFoundError(UnavailableError):
+    """No such thing (or none this caller may know of)."""
+
+    check = "not_found"
+
+
+class GoneError(NotFoundError):
+    """It existed and was removed for good (e.g. erased personal data)."""
+
+    check = "gone"
+
+
+class RefusedError(UnavailableError):
+    """This caller may not have it (a role or purpose that does not allow it)."""
+
+    check = "refused"
+
+
+class OutOfServiceError(UnavailableError):
+    """It can't be served now: a key that is not loaded, a store that can't be reached."""
+
+    check = "out_of_service"
+
+
+FAMILIES: tuple[type[HosoError], ...] = (MalformedError, VerificationError, UnavailableError)
+"""The three families; every concrete error class is in exactly one."""
 
 
 # --- malformed input -------------------------------------------------------

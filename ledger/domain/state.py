@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import StateConflict
 from ledger.domain import lifecycle as ev
 from ledger.domain.calendar import VN_TZ
 from ledger.domain.lifecycle import State
@@ -49,7 +49,7 @@ def format_time(t_us: int | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M+07:00")
 
 
-class DomainRejected(VerificationError):
+class DomainRejected(StateConflict):
     """An event the dossier's lifecycle does not allow."""
 
     check = "domain.rejected"

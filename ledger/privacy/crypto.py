@@ -20,13 +20,13 @@ from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
 from ledger.core.encoding import Value, decode, encode
-from ledger.core.errors import MalformedError, VerificationError
+from ledger.core.errors import MalformedError, OutOfServiceError, VerificationError
 
 MASTER_KEY_CONTEXT: Final = b"hoso/vault-master/v1\x00"
 KEY_SIZE: Final = SecretBox.KEY_SIZE
 
 
-class VaultKeyMissing(VerificationError):
+class VaultKeyMissing(OutOfServiceError):
     """A wrapped key names a master key that is not configured."""
 
     check = "privacy.master_key"
@@ -39,7 +39,9 @@ class VaultDecryptFailed(VerificationError):
 
 
 class MalformedVaultKey(MalformedError):
-    check = "privacy.malformed"
+    """A vault master key of the wrong size."""
+
+    check = "privacy.vault_key"
 
 
 class MasterKey:

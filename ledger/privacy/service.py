@@ -13,8 +13,14 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ledger.core.commitment import verify_commitment
-from ledger.core.errors import VerificationError
+from ledger.core.commitment import CommitmentMismatch, verify_commitment
+from ledger.core.errors import (
+    HosoError,
+    RefusedError,
+    StateConflict,
+    UnavailableError,
+    VerificationError,
+)
 from ledger.domain.lifecycle import ASSIGNED
 from ledger.domain.privacy import (
     ACCESS_STREAM,
@@ -40,19 +46,13 @@ from ledger.storage.custodian import Custodian
 from ledger.storage.store import Appended
 
 
-class AccessRefused(VerificationError):
+class AccessRefused(RefusedError):
     """The reader may not read personal data at all (role), or for this purpose."""
 
     check = "privacy.access_refused"
 
 
-class CommitmentDiffers(VerificationError):
-    """The vault's record is not the one the dossier's signed submission committed to."""
-
-    check = "privacy.commitment"
-
-
-class RetentionApplies(VerificationError):
+class RetentionApplies(StateConflict):
     """Erasure refused: a dossier of the subject is still under a retention duty."""
 
     check = "privacy.retention"
@@ -63,7 +63,7 @@ class CommitmentReport:
     verified: int = 0
     erased: int = 0  # the data is gone by design: nothing to check
     missing: int = 0  # a commitment with no vault record at all
-    failures: list[VerificationError] = field(default_factory=list)
+    failures: list[HosoError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ class PersonalData:
             raise AccessRefused("no dossier with this code", where=dossier, found=dossier)
         opened = self.vault.open(state.applicant, dossier)
         if state.personal is None or not hmac.compare_digest(opened.commitment, state.personal):
-            raise CommitmentDiffers(
+            raise CommitmentMismatch(
                 "the vault's record is not the one the submission committed to",
                 where=dossier,
                 expected=state.personal,
@@ -213,7 +213,7 @@ class PersonalData:
                     opened.record.as_value(),
                     where=f"{code} personal",
                 )
-            except VerificationError as err:
+            except (VerificationError, UnavailableError) as err:
                 report.failures.append(err)
             else:
                 report.verified += 1

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ledger.core.commitment import SALT_SIZE, index_tag
-from ledger.core.errors import VerificationError
+from ledger.core.errors import GoneError, NotFoundError, StateConflict, VerificationError
 from ledger.privacy.crypto import MasterKeys, new_data_key, seal, unseal
 from ledger.privacy.records import (
     PersonalRecord,
@@ -35,13 +35,13 @@ from ledger.storage.sql import Sql
 VAULT_TABLES = ("hoso_subjects", "hoso_subject_index", "hoso_personal")
 
 
-class SubjectUnknown(VerificationError):
+class SubjectUnknown(NotFoundError):
     """No subject in the vault has this commitment."""
 
     check = "privacy.subject_unknown"
 
 
-class SubjectErased(VerificationError):
+class SubjectErased(GoneError):
     """The subject's data was erased: it can't be read or written again."""
 
     check = "privacy.erased"
@@ -53,7 +53,7 @@ class VaultRecordDamaged(VerificationError):
     check = "privacy.vault_damaged"
 
 
-class SnapshotConflict(VerificationError):
+class SnapshotConflict(StateConflict):
     """A dossier already holds a different personal record (snapshots are write-once)."""
 
     check = "privacy.snapshot_conflict"

@@ -9,7 +9,7 @@ out until the next checkpoint.
 
 from __future__ import annotations
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import NotFoundError
 from ledger.core.event import parse_record
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.storage.checkpoints import Checkpoints
@@ -18,7 +18,7 @@ from ledger.storage.merkle_log import MerkleLog
 from verify.bundle import RESULT_TYPES, Bundle, BundleEntry
 
 
-class BundleSubjectUnknown(VerificationError):
+class BundleSubjectUnknown(NotFoundError):
     """No dossier (or result) with this code is covered by the latest checkpoint."""
 
     check = "bundle.unknown"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ledger.core.chain import next_body
-from ledger.core.errors import VerificationError
+from ledger.core.errors import NotFoundError
 from ledger.core.event import SignedEvent, sign_event
 from ledger.core.signing import KeyId, Signer
 from ledger.domain import commands as cmd
@@ -36,7 +36,7 @@ _DOSSIER_CODES = (
 PRIVACY_STREAMS = frozenset({ACCESS_STREAM, PRIVACY_STREAM})
 
 
-class DossierUnknown(VerificationError):
+class DossierUnknown(NotFoundError):
     """No dossier has this code."""
 
     check = "dossier.unknown"

@@ -20,16 +20,16 @@ from ledger.core.checkpoint import (
     sign_checkpoint,
     split_cosignature,
 )
-from ledger.core.errors import VerificationError
+from ledger.core.errors import NotFoundError, OutOfServiceError, VerificationError
 from ledger.core.note import Ed25519NoteSigner, Note, NoteSignature, parse_note
 from ledger.storage.merkle_log import MerkleLog
 
 
-class CheckpointUnknown(VerificationError):
+class CheckpointUnknown(NotFoundError):
     check = "checkpoint.unknown"
 
 
-class LogKeyMissing(VerificationError):
+class LogKeyMissing(OutOfServiceError):
     check = "checkpoint.no_log_key"
 
 

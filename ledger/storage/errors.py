@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import StateConflict, VerificationError
 
 
-class StreamConflict(VerificationError):
+class StreamConflict(StateConflict):
     """Another event already holds this stream position; carries the current head."""
 
     check = "append.conflict"

@@ -31,7 +31,14 @@ import nacl.secret
 import nacl.utils
 
 from ledger.core.encoding import Value, decode, encode
-from ledger.core.errors import HosoError, MalformedEncoding, MalformedError, VerificationError
+from ledger.core.errors import (
+    HosoError,
+    MalformedEncoding,
+    MalformedError,
+    NotFoundError,
+    StateConflict,
+    VerificationError,
+)
 from ledger.core.signing import SEED_SIZE, KeyId, PublicKey, Signer
 
 _argon2id = nacl.pwhash.argon2id
@@ -106,13 +113,13 @@ class KeystoreNameInvalid(KeystoreError, MalformedError):
     check = "keystore.name"
 
 
-class KeystoreUnknownKey(KeystoreError, VerificationError):
+class KeystoreUnknownKey(KeystoreError, NotFoundError):
     """No key of that name is in the keystore."""
 
     check = "keystore.unknown_key"
 
 
-class KeystoreDuplicateKey(KeystoreError, VerificationError):
+class KeystoreDuplicateKey(KeystoreError, StateConflict):
     """A key of that name, or the same key under another name, is already stored."""
 
     check = "keystore.duplicate_key"

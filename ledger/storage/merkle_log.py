@@ -21,7 +21,7 @@ import msgpack
 from eventsourcing.persistence import Tracking
 
 from ledger.core import merkle
-from ledger.core.errors import MalformedProof, VerificationError
+from ledger.core.errors import MalformedProof, NotFoundError
 from ledger.core.hashing import EventHash, Hash, event_hash, leaf_hash
 from ledger.storage.database import Backend
 from ledger.storage.sql import node_key
@@ -36,7 +36,7 @@ _LEAF_COLUMNS = ("leaf_index", "notification_id", "event_hash", "stream", "n")
 _LEAF_TYPES = ("int8", "int8", "bytea", "text", "int8")
 
 
-class LeafNotFound(VerificationError):
+class LeafNotFound(NotFoundError):
     """No integrated leaf has this index or event hash (yet)."""
 
     check = "merkle.leaf_unknown"

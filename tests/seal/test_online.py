@@ -47,9 +47,9 @@ def test_issue_refuses_revoked_superseded_and_foreign_keys(world: World) -> None
         with pytest.raises(Exception, match=r"seal\.revoked"):
             issue_seal(world.parts, world.codes[story], number, world.ward_seal)
     police_seal = world.keys.people["police.seal"]
-    with pytest.raises(Exception, match=r"seal\.key_scope"):
+    with pytest.raises(Exception, match=r"seal\.issuer_key"):
         issue_seal(world.parts, world.codes["valid"], "KS-0001", police_seal)
-    with pytest.raises(Exception, match=r"seal\.key_scope"):
+    with pytest.raises(Exception, match=r"seal\.issuer_key"):
         issue_seal(world.parts, world.codes["valid"], "KS-0001", world.keys.people["ward.leader"])
 
 

@@ -526,7 +526,13 @@ def test_lone_surrogates_rejected_on_encode(value: object) -> None:
 def test_errors_are_malformed_family() -> None:
     err = _rejects(b"\xcc\x05")
     assert isinstance(err, MalformedError)
-    assert err.as_dict() == {"check": CHECK, "where": "byte 0", "detail": err.detail}
+    assert err.as_dict() == {
+        "check": CHECK,
+        "where": "byte 0",
+        "detail": err.detail,
+        "expected": None,
+        "found": None,
+    }
 
 
 # --- decode accepts nothing but canonical bytes ----------------------------------

@@ -24,7 +24,13 @@ import nacl.secret
 import pytest
 
 from ledger.core.encoding import Value, encode
-from ledger.core.errors import HosoError, MalformedError, MalformedKey, VerificationError
+from ledger.core.errors import (
+    HosoError,
+    MalformedError,
+    MalformedKey,
+    NotFoundError,
+    VerificationError,
+)
 from ledger.core.signing import Signer, key_id, verify_signature
 from ledger.storage.keystore import Keystore
 from ledger.storage.keystore_format import (
@@ -404,7 +410,7 @@ def test_unknown_key(path: Path) -> None:
         with pytest.raises(KeystoreUnknownKey) as caught:
             call("officer:hn-0404")
         assert caught.value.check == "keystore.unknown_key"
-        assert isinstance(caught.value, VerificationError)
+        assert isinstance(caught.value, NotFoundError)
         assert "'officer:hn-0404'" in str(caught.value)
     assert store.names() == ["officer:hn-0001"]
 

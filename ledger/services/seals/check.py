@@ -23,7 +23,7 @@ from typing import Literal, Protocol
 
 from ledger.core import merkle
 from ledger.core.checkpoint import open_checkpoint
-from ledger.core.errors import HosoError, MalformedError, VerificationError
+from ledger.core.errors import HosoError, MalformedError, NotFoundError, VerificationError
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519Verifier
 from ledger.core.seal import (
@@ -38,8 +38,8 @@ from ledger.core.seal_trust import TrustedSealKey, TrustList, open_trust_list, v
 Outcome = Literal["valid", "revoked", "superseded", "unknown_key", "invalid"]
 
 
-class SealNotFound(VerificationError):
-    """The seal verifies, but the ledger has no such result."""
+class SealResultUnknown(NotFoundError):
+    """The ledger has no such result (a seal's, or one asked to be sealed)."""
 
     check = "seal.not_found"
 
@@ -179,7 +179,7 @@ def _ledger_status(claims: SealClaims, backend: SealBackend) -> ResultStatus:
     where = f"dossier {claims.dossier} result {claims.result_number}"
     status = backend.result_status(claims.dossier, claims.result_number)
     if status is None:
-        raise SealNotFound("the ledger has no such result", where=where)
+        raise SealResultUnknown("the ledger has no such result", where=where)
     if status.event_hash[: len(claims.event_hash)] != claims.event_hash:
         raise SealEventMismatch(
             "the issuing event differs",

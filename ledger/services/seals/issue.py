@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from ledger.core.errors import VerificationError
+from ledger.core.errors import OutOfServiceError, VerificationError
 from ledger.core.hashing import EventHash
 from ledger.core.note import Ed25519NoteSigner, Ed25519Verifier, Note
 from ledger.core.registry import REGISTRY_STREAM
@@ -19,19 +19,13 @@ from ledger.core.seal import SEAL_HASH_SIZE, SEAL_KEY_ID_SIZE, SealClaims, sign_
 from ledger.core.seal_trust import TrustedSealKey, TrustList, sign_trust_list
 from ledger.core.signing import Signer
 from ledger.services.dossiers import DossierService, DossierUnknown
-from ledger.services.seals.check import InclusionEvidence, ResultStatus
+from ledger.services.seals.check import InclusionEvidence, ResultStatus, SealResultUnknown
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.merkle_log import LeafNotFound, MerkleLog
 
 SEAL_ROLE: Final = "agency_seal"
 SECOND: Final = 1_000_000
-
-
-class SealResultUnknown(VerificationError):
-    """The dossier has no result with this number."""
-
-    check = "seal.not_found"
 
 
 class SealResultNotValid(VerificationError):
@@ -43,10 +37,10 @@ class SealResultNotValid(VerificationError):
 class SealKeyNotAllowed(VerificationError):
     """The signer is not a registered agency seal key of the issuing agency."""
 
-    check = "seal.key_scope"
+    check = "seal.issuer_key"
 
 
-class TrustListKeyMissing(VerificationError):
+class TrustListKeyMissing(OutOfServiceError):
     """The trust list is signed with the log key, and none is loaded."""
 
     check = "seal.trust_list_key"
