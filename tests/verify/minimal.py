@@ -49,8 +49,11 @@ from ledger.core.registry import (
 )
 from ledger.core.signing import Signer
 from ledger.domain import lifecycle as ev
-from ledger.domain.calendar import VN_TZ, WorkingCalendar, instant, load_calendar
-from ledger.domain.procedures import Catalogue, DueDate, compute_due, load_catalogue
+from ledger.domain.calendar import VN_TZ, WorkingCalendar, instant
+from ledger.domain.calendar_data import load_calendar
+from ledger.domain.due import DueDate, compute_due
+from ledger.domain.procedures import Catalogue
+from ledger.domain.procedures_data import load_catalogue
 from tests.support.memory_tree import MemoryTree
 from verify.bundle import Bundle, BundleEntry, verify_bundle
 from verify.checks import STEPS, Step

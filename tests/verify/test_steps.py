@@ -27,7 +27,7 @@ from ledger.core.note import Ed25519NoteSigner, Note
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import Signer
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import format_time
+from ledger.domain.state import format_time
 from tests.verify.minimal import (
     CALENDAR,
     DAY,

@@ -14,8 +14,8 @@ import pytest
 
 from ledger.core.registry import Registration
 from ledger.domain import lifecycle as ev
-from ledger.domain.dossier import format_time
-from ledger.domain.procedures import compute_due
+from ledger.domain.due import compute_due
+from ledger.domain.state import format_time
 from tests.verify.minimal import (
     CALENDAR,
     CATALOGUE,
