@@ -165,6 +165,7 @@ def verify_bundle(
     checkpoint = report.checkpoints[-1].checkpoint
     entries = _included(bundle, checkpoint.size, checkpoint.root, findings)
     _check_membership(bundle, findings)
+    in_order = _check_order(bundle, findings)
     log_pass = LogPass(origin=trust.origin, authorities=trust.authorities, findings=findings)
     with BatchChecker(workers=1) as checker:
         result = log_pass.run(entries, checker)
@@ -173,6 +174,8 @@ def verify_bundle(
         result.streams,
         result.signatures,
     )
+    if not in_order:
+        return report  # steps 8-9 would judge a history the holder reordered
     dossier_pass = DossierPass(
         catalogue=catalogue,
         calendar=calendar,
@@ -210,6 +213,31 @@ def _included(bundle: Bundle, size: int, root: bytes, findings: Findings) -> lis
             continue
         out.append(LogEntry(entry.record, leaf=entry.leaf))
     return out
+
+
+def _check_order(bundle: Bundle, findings: Findings) -> bool:
+    """The dossier's events are listed in stream order, n = 1, 2, ... (docs/formats.md §10)."""
+    leaves: set[int] = set()
+    for index, entry in enumerate(bundle.events):
+        if entry.leaf in leaves:
+            continue  # two entries at one leaf: reported as such
+        leaves.add(entry.leaf)
+        try:
+            n = parse_record(entry.record).body.n
+        except HosoError:
+            return True  # step 1 reports it; the chain check finds what is missing
+        if n != len(leaves):
+            findings.error(
+                MalformedBundle(
+                    "the dossier's events are not listed in stream order n = 1, 2, ...",
+                    where=f"events[{index}]",
+                    expected=len(leaves),
+                    found=n,
+                ),
+                step=1,
+            )
+            return False
+    return True
 
 
 def _check_membership(bundle: Bundle, findings: Findings) -> None:

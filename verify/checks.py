@@ -75,7 +75,12 @@ STEPS: Final = (
         "due dates recomputed from the recorded rule and calendar versions",
         ("rule.due_date_mismatch", "due.version_unknown"),
     ),
-    Step(9, "post-audit rules", "the post-audit rules over every dossier", ("rule.*",)),
+    Step(
+        9,
+        "post-audit rules",
+        "the post-audit rules over every dossier, then the personal-data rules",
+        ("rule.*", "privacy.*"),
+    ),
 )
 """The steps, in order. Steps 1–5 run in one streaming pass over the log."""
 

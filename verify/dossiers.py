@@ -101,6 +101,7 @@ class DossierPass:
                 rule_version=state.rule_version,
                 catalogue=self.catalogue,
                 calendar=self.calendar,
+                procedure=state.procedure,
             ).due_us
         except HosoError as err:
             self._version_unknown(state, "rule", state.rule_version, f"[{err.check}] {err.detail}")

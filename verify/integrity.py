@@ -23,6 +23,7 @@ from ledger.core.chain import StreamHead, verify_position
 from ledger.core.errors import (
     EventHashMismatch,
     HosoError,
+    MalformedError,
     SignatureInvalid,
     SignatureUnknownKey,
     VerificationError,
@@ -237,6 +238,8 @@ class LogPass:
     def _registry(self, entry: LogEntry, p: Parsed, leaf: int, valid: list[bool]) -> None:
         for index, kid in enumerate(p.key_ids):
             if kid not in self.keys.authorities:
+                if kid not in self.keys.public_keys:
+                    return  # an unknown key: reported once already, as signature.unknown_key
                 self._report(
                     SignatureUnknownKey(
                         "a key-registry event must be signed by trusted authority keys only",
@@ -259,7 +262,8 @@ class LogPass:
             )
             return
         except HosoError as err:
-            self._report(err, 3, p, leaf)
+            # a payload that does not parse is step 1's (record.shape), else step 3's
+            self._report(err, 1 if isinstance(err, MalformedError) else 3, p, leaf)
             return
         if isinstance(change, KeyRegistration):
             self.keys.registrations[change.key_id] = change

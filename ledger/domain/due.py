@@ -112,10 +112,23 @@ def parse_rule_version(rule_version: str) -> tuple[str, str, bool]:
 
 
 def due_for_rule(
-    *, received_us: int, rule_version: str, catalogue: Catalogue, calendar: WorkingCalendar
+    *,
+    received_us: int,
+    rule_version: str,
+    catalogue: Catalogue,
+    calendar: WorkingCalendar,
+    procedure: str | None = None,
 ) -> DueDate:
-    """Recompute a recorded due date from its ``rule_version`` (DOMAIN.md (b) rule 4)."""
+    """Recompute a recorded due date from its ``rule_version`` (DOMAIN.md (b) rule 4).
+
+    ``procedure`` is the dossier's own: a due date recorded under another (known)
+    procedure's rule is recomputed under the dossier's own procedure (same catalogue
+    version and verification flag), so that the difference shows.
+    """
     version, code, verification = parse_rule_version(rule_version)
+    if procedure is not None and procedure != code:
+        catalogue.get(code)  # a rule version naming no procedure of the catalogue: refused
+        code = procedure
     if version != catalogue.version:
         raise RuleVersionMismatch(
             "the due date was computed with another catalogue",

@@ -113,6 +113,7 @@ class DossierService:
                 rule_version=state.rule_version,
                 catalogue=self.catalogue,
                 calendar=self.calendar,
+                procedure=state.procedure,
             ).due_us
 
         return AuditContext(

@@ -572,6 +572,38 @@ def verify_bundle_bytes(ledger: MinimalLedger, data: bytes) -> Report:
 # --- faults shared by the step tests ---------------------------------------------------
 
 
+def access_by_an_unassigned_handler() -> MinimalLedger:
+    """A system key (registered at leaf 9) logs, at leaf 10, a read of the dossier by a
+    handler who is not the one it was handed to."""
+    ledger = clean_ledger()
+    system = ledger.keys.stranger
+    ledger.register(
+        Registration(system.public_key, "system:access-log", frozenset({"system"}), WARD)
+    )
+    ledger.add(
+        "system/access",
+        "DataAccessed",
+        "system:access-log",
+        {
+            "queue": [1],
+            "entries": [
+                {
+                    "reader": "ward:chuyenvien-02",
+                    "agency": WARD,
+                    "role": "handler",
+                    "subject": digest(f"applicant commitment of {DOSSIER}"),
+                    "dossier": DOSSIER,
+                    "purpose": "processing",
+                    "time": RECEIVED_US + 20 * MINUTE,
+                }
+            ],
+        },
+        [system],
+        time_us=RECEIVED_US + 30 * MINUTE,
+    )
+    return ledger
+
+
 def other_log_key() -> Ed25519NoteSigner:
     """A log key under the ledger's own origin name that the trust roots don't hold."""
     return Ed25519NoteSigner(ORIGIN, Signer(digest("another log key")))

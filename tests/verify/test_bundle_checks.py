@@ -248,12 +248,6 @@ def test_a_broken_proof_drops_its_record_and_breaks_the_chain_after_it() -> None
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier bug: a bundle whose events are not listed n = 1, 2, ... (docs/formats.md "
-    "§10) is not bundle.shape; the dossier pass folds them in the listed order "
-    "(verify/bundle.py:183) and blames the dossier with rule.illegal_event findings, exit 0",
-)
 def test_events_listed_out_of_order_are_bundle_shape_not_rule_findings() -> None:
     """The clean bundle with its events listed last to first (leaves and proofs intact)."""
     report = check(replace(BUNDLE, events=tuple(reversed(BUNDLE.events))).encode())

@@ -44,6 +44,7 @@ from tests.verify.minimal import (
     WITNESS_NAME,
     Expect,
     MinimalLedger,
+    access_by_an_unassigned_handler,
     assert_findings,
     clean_ledger,
     digest,
@@ -642,6 +643,26 @@ def plant_rule_result_not_properly_signed() -> Planted:
     ]
 
 
+def plant_privacy_access_assignment() -> Planted:
+    """A logged read of the dossier by a handler it was not handed to (step 9, with the
+    personal-data audit on)."""
+    return access_by_an_unassigned_handler(), [
+        Expect(
+            "privacy.access_assignment",
+            9,
+            "rule",
+            "system/access",
+            1,
+            expected="ward:chuyenvien-01",
+            found="ward:chuyenvien-02",
+        )
+    ]
+
+
+RETENTION_US = 365 * DAY
+"""The personal-data audit runs in every plant's verification (a clean ledger has no
+access log, so it adds nothing there)."""
+
 PLANTS: dict[str, Plant] = {
     "encoding.canonical": plant_encoding_canonical,
     "record.shape": plant_record_shape,
@@ -672,6 +693,7 @@ PLANTS: dict[str, Plant] = {
     "rule.illegal_event": plant_rule_illegal_event,
     "rule.late_without_apology": plant_rule_late_without_apology,
     "rule.result_not_properly_signed": plant_rule_result_not_properly_signed,
+    "privacy.access_assignment": plant_privacy_access_assignment,
 }
 """Check id → the plant that makes the verifier report it."""
 
@@ -708,16 +730,19 @@ def test_every_step_check_has_a_plant() -> None:
 def test_the_coverage_check_fails_for_a_new_id_without_a_plant() -> None:
     """A check id added to ``STEPS`` (or a new wildcard) without a plant is named; so is a
     plant for an id no step lists, or a wildcard id planted under another step."""
-    grown = (*STEPS, Step(10, "new", "a new step", ("new.check", "privacy.*")))
+    grown = (*STEPS, Step(10, "new", "a new step", ("new.check", "novel.*")))
     assert coverage_gaps(grown, PLANTS) == [
         "no plant for new.check",
-        "no plant for a privacy.* id of step 10",
+        "no plant for a novel.* id of step 10",
     ]
     assert coverage_gaps(STEPS, [*PLANTS, "unknown.check"]) == [
         "plant for unknown.check, which no step lists"
     ]
     without_step_9 = [c for c in PLANTS if step_of(c) != 9]
-    assert coverage_gaps(STEPS, without_step_9) == ["no plant for a rule.* id of step 9"]
+    assert coverage_gaps(STEPS, without_step_9) == [
+        "no plant for a privacy.* id of step 9",
+        "no plant for a rule.* id of step 9",
+    ]
 
 
 def test_the_clean_minimal_ledger_has_no_finding() -> None:
@@ -746,14 +771,14 @@ def test_each_check_is_reported_for_its_planted_fault(check: str, batch: int) ->
     assert check in {e.check for e in expected}
     for row in expected:
         assert row.step == step_of(row.check), row
-    assert_findings(verify(ledger, batch=batch), expected)
+    assert_findings(verify(ledger, batch=batch, retention_us=RETENTION_US), expected)
 
 
 def test_the_exit_code_follows_the_planted_family() -> None:
     """Malformed plants exit 2, integrity plants 1, rule plants 0 (1 under ``--strict``)."""
     for check, plant in PLANTS.items():
         ledger, expected = plant()
-        report = verify(ledger)
+        report = verify(ledger, retention_us=RETENTION_US)
         families = {e.family for e in expected}
         if "malformed" in families:
             assert report.exit_code() == 2, check

@@ -172,13 +172,6 @@ def test_the_same_checkpoint_obtained_twice_is_no_fork() -> None:
     assert [a.checkpoint.size for a in report.checkpoints] == [REGISTRY_LEAVES, LATEST, LATEST]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier bug: an honest copy of the latest checkpoint without cosignature lines "
-    "(e.g. a --checkpoint from a publication), read after the stored cosigned one, becomes "
-    "'the latest checkpoint' (verify/anchors.py:79, anchors[-1] of the largest size in input "
-    "order): a false cosignature.missing, exit 1",
-)
 def test_an_uncosigned_copy_of_the_latest_checkpoint_does_not_hide_its_cosignature() -> None:
     """The stored latest checkpoint is cosigned; the inspector also passes the same
     checkpoint as published, signed by the log only. Nothing is wrong with the ledger."""
@@ -328,13 +321,6 @@ def test_two_trusted_witnesses_both_count() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier bug: one trusted witness's cosignature that fails voids the other "
-    "witnesses' valid ones (verify/anchors.py:52 keeps no witness when verify_cosignatures "
-    "raises), so the latest checkpoint is also reported cosignature.missing although it has "
-    "min-witnesses valid cosignatures",
-)
 def test_a_failing_cosignature_does_not_void_another_witnesss_valid_one() -> None:
     """Witness 1 cosigned the latest checkpoint validly, witness 2's line fails, one is
     required: ``cosignature.invalid`` for witness 2 only, and witness 1 still counts."""

@@ -536,12 +536,6 @@ def test_a_registration_with_a_bad_signature_is_not_applied(batch: int) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier bug: a registry event signed by a key that is neither a trust root nor "
-    "registered is reported as signature.unknown_key twice for its one signature "
-    "(verify/integrity.py:198 in _signatures, then :239 in _registry)",
-)
 def test_a_registry_event_by_an_unregistered_key_is_one_unknown_key(batch: int) -> None:
     """One signature by an unknown key on a registry event is one finding."""
     ledger = clean_ledger()
@@ -562,12 +556,6 @@ def test_a_registry_event_by_an_unregistered_key_is_one_unknown_key(batch: int) 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier bug: a registry event whose payload is malformed is reported as "
-    "record.shape in step 3 (verify/integrity.py:262), but STEPS lists record.shape in step 1 "
-    "only, so the report's per-step counts put it under whichever step reported it first",
-)
 def test_a_malformed_registry_payload_is_reported_in_a_step_that_lists_its_id(
     batch: int,
 ) -> None:

@@ -10,9 +10,6 @@ Vietnam time, as the report shows them).
 
 from __future__ import annotations
 
-import pytest
-
-from ledger.core.registry import Registration
 from ledger.domain import lifecycle as ev
 from ledger.domain.due import compute_due
 from ledger.domain.state import format_time
@@ -27,12 +24,11 @@ from tests.verify.minimal import (
     MINUTE,
     RECEIVED_US,
     T0,
-    WARD,
     Expect,
     MinimalLedger,
+    access_by_an_unassigned_handler,
     assert_findings,
     clean_ledger,
-    digest,
     received_payload,
     step_of,
     verify,
@@ -123,13 +119,6 @@ def test_no_due_date_check_before_reception() -> None:
     assert_findings(verify(ledger), [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier bug: step 8 recomputes the due date from the recorded rule_version "
-    "without checking that it names the dossier's own procedure (verify/dossiers.py:98); a "
-    "same-day birth registration received under 1.004194's three-day rule is resolved the "
-    "next day with no finding at all",
-)
 def test_a_due_date_computed_under_another_procedures_rule_is_reported() -> None:
     """Dossier of 1.001193 (same day), received with ``rule_version`` …#1.004194 and that
     procedure's later due date, resolved the next morning: the due date is not the one its
@@ -253,38 +242,6 @@ def test_without_rules_steps_8_and_9_report_nothing() -> None:
 # --- step 9: the personal-data rules -------------------------------------------------------------
 
 
-def access_by_an_unassigned_handler() -> MinimalLedger:
-    """A system key (registered at leaf 9) logs, at leaf 10, a read of the dossier by a
-    handler who is not the one it was handed to."""
-    ledger = clean_ledger()
-    system = ledger.keys.stranger
-    ledger.register(
-        Registration(system.public_key, "system:access-log", frozenset({"system"}), WARD)
-    )
-    ledger.add(
-        "system/access",
-        "DataAccessed",
-        "system:access-log",
-        {
-            "queue": [1],
-            "entries": [
-                {
-                    "reader": "ward:chuyenvien-02",
-                    "agency": WARD,
-                    "role": "handler",
-                    "subject": digest(f"applicant commitment of {DOSSIER}"),
-                    "dossier": DOSSIER,
-                    "purpose": "processing",
-                    "time": RECEIVED_US + 20 * MINUTE,
-                }
-            ],
-        },
-        [system],
-        time_us=RECEIVED_US + 30 * MINUTE,
-    )
-    return ledger
-
-
 def test_a_read_by_a_handler_not_assigned_is_privacy_access_assignment() -> None:
     """With a retention period given, step 9 audits the access log: the read is reported
     on the access log's event, with the assigned handler expected."""
@@ -306,12 +263,6 @@ def test_a_read_by_a_handler_not_assigned_is_privacy_access_assignment() -> None
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier gap: step 9 reports privacy.access_* and privacy.erasure_retention "
-    "(docs/verify.md lists them in its row 9), but verify.checks.STEPS gives step 9 only "
-    "'rule.*' (verify/checks.py:78), so these ids are in no step",
-)
 def test_every_step_9_finding_is_an_id_its_step_lists() -> None:
     """The privacy finding's id is one ``STEPS`` lists for step 9."""
     report = verify(access_by_an_unassigned_handler(), retention_us=365 * DAY)
