@@ -102,6 +102,13 @@ def require(principal: Principal | None, *kinds: Kind) -> Principal:
     return principal
 
 
+def citizen_subject(principal: Principal) -> bytes:
+    """The data subject a citizen token is for (403 if the token names none)."""
+    if principal.subject is None:
+        raise forbidden("this token names no data subject", check="auth.no_subject")
+    return principal.subject
+
+
 def dossier_agencies(row: Mapping[str, Any]) -> set[str]:
     return {str(a) for a in (row.get("agency"), row.get("current_agency")) if a}
 

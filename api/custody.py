@@ -85,8 +85,7 @@ def officer_key(ledger: Ledger, principal: Principal) -> str:
 
 def cosigner_key(ledger: Ledger, role: str, agency: str) -> str:
     """The keystore key registered with ``role`` for ``agency`` (e.g. the agency seal)."""
-    assert ledger.keystore is not None  # noqa: S101 (checked by officer_key first)
-    infos = ledger.keystore.public_keys()
+    infos = ledger.signing_keys().public_keys()
     records = ledger.store.keys([info.key_id for info in infos.values()])
     for name, info in infos.items():
         record = records.get(info.key_id)

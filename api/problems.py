@@ -151,11 +151,13 @@ def install(app: FastAPI) -> None:
     """Register the handlers: hoso errors, validation, HTTP errors, and the catch-all."""
 
     async def on_hoso(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HosoError)  # noqa: S101 (registered for HosoError only)
+        if not isinstance(exc, HosoError):  # registered for HosoError only
+            return await on_unexpected(request, exc)
         return hoso_problem(exc)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        if not isinstance(exc, RequestValidationError):
+            return await on_unexpected(request, exc)
         errors = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
             for e in exc.errors()
@@ -165,7 +167,8 @@ def install(app: FastAPI) -> None:
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+        if not isinstance(exc, StarletteHTTPException):
+            return await on_unexpected(request, exc)
         check = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
         return problem(exc.status_code, check, str(exc.detail), headers=dict(exc.headers or {}))
 

@@ -78,21 +78,27 @@ def _within_log(ledger: Ledger, size: int, what: str) -> None:
         raise MalformedProof(f"{what} {size} is past the integrated log ({integrated})", where=what)
 
 
+def _event_digest(event_hash: str) -> bytes:
+    try:
+        digest = bytes.fromhex(event_hash)
+    except ValueError:
+        raise MalformedProof("hash must be 64 hex digits", where="hash") from None
+    if len(digest) != 32:
+        raise MalformedProof("hash must be 64 hex digits", where="hash")
+    return digest
+
+
 def inclusion(
     ledger: Ledger, *, index: int | None, event_hash: str | None, size: int | None
 ) -> InclusionProofPublic:
-    if (index is None) == (event_hash is None):
-        raise MalformedProof("give exactly one of index and hash", where="index")
     digest: bytes | None = None
-    if event_hash is not None:
-        try:
-            digest = bytes.fromhex(event_hash)
-        except ValueError:
-            raise MalformedProof("hash must be 64 hex digits", where="hash") from None
-        if len(digest) != 32:
-            raise MalformedProof("hash must be 64 hex digits", where="hash")
-        index = ledger.log.leaf_index(digest)
-    assert index is not None  # noqa: S101 (one of the two was given)
+    if index is not None and event_hash is None:
+        leaf = index
+    elif index is None and event_hash is not None:
+        digest = _event_digest(event_hash)
+        leaf = ledger.log.leaf_index(digest)
+    else:
+        raise MalformedProof("give exactly one of index and hash", where="index")
     signed = latest_size(ledger)
     if size is None:
         if signed is None:
@@ -100,11 +106,11 @@ def inclusion(
         size = signed
     if signed is None or size > signed:  # a signed size is integrated: no need to look
         _within_log(ledger, size, "size")
-    if not 0 <= index < size:
-        raise MalformedProof(f"leaf index {index} outside a tree of size {size}", where="index")
-    proof = ledger.log.inclusion_proof(index=index, size=size)
+    if not 0 <= leaf < size:
+        raise MalformedProof(f"leaf index {leaf} outside a tree of size {size}", where="index")
+    proof = ledger.log.inclusion_proof(index=leaf, size=size)
     return InclusionProofPublic(
-        index=index,
+        index=leaf,
         size=size,
         event_hash=None if digest is None else digest.hex(),
         proof=_b64(proof),

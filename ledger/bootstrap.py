@@ -59,6 +59,18 @@ class Ledger:
     def close(self) -> None:
         self.backend.close()
 
+    def signing_keys(self) -> Keystore:
+        """The open keystore (``keystore.closed`` when the ledger was opened without one)."""
+        if self.keystore is None:
+            raise KeystoreClosed("open the keystore to sign (HOSO_KEYSTORE_PASSPHRASE)")
+        return self.keystore
+
+    def custodial(self) -> Custodian:
+        """The custodial signer (``keystore.closed`` without an open keystore)."""
+        if self.custodian is None:
+            raise KeystoreClosed("open the keystore to sign (HOSO_KEYSTORE_PASSPHRASE)")
+        return self.custodian
+
     def auditors(self) -> Auditors:
         """The post-audit rules over this ledger, for the rule-findings projection."""
         return Auditors(

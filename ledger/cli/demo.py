@@ -45,7 +45,6 @@ def generate(
         generated = generate_ledger(db, dossiers=dossiers, seed=seed)
     except ValueError as err:
         fail(str(err), EXIT_USAGE)
-        raise
     if trust_out is not None:
         trust_out.write_text(generated.trust_lines(), encoding="utf-8")
     typer.echo(

@@ -27,7 +27,6 @@ def show(
         state = ledger.dossiers.state(code)
         if state is None:
             fail(f"no dossier {code}", 1)
-        assert state is not None  # noqa: S101
         judged = timeliness(state, working_hours_between=ledger.dossiers.working_hours_between)
         summary = {
             "code": state.code,

@@ -70,8 +70,7 @@ def keys_register(
 ) -> None:
     """Register a keystore key for an actor, signed by an authority key."""
     with opened(db, keystore=True) as ledger:
-        assert ledger.keystore is not None  # noqa: S101 (opened with keystore=True)
-        public_key = ledger.keystore.public_key(name).public_key
+        public_key = ledger.signing_keys().public_key(name).public_key
         payload = key_registered(public_key, actor=actor, roles=set(role), agency=agency)
         n = _registry_append(ledger, KEY_REGISTERED, payload, authority)
         typer.echo(
@@ -88,12 +87,8 @@ def keys_revoke(
 ) -> None:
     """Revoke a registered key, signed by an authority key."""
     with opened(db, keystore=True) as ledger:
-        assert ledger.keystore is not None  # noqa: S101 (opened with keystore=True)
-        kid = (
-            ledger.keystore.public_key(name).key_id
-            if name in ledger.keystore
-            else KeyId(bytes.fromhex(name))
-        )
+        keystore = ledger.signing_keys()
+        kid = keystore.public_key(name).key_id if name in keystore else KeyId(bytes.fromhex(name))
         n = _registry_append(ledger, KEY_REVOKED, key_revoked(kid, reason=reason), authority)
         typer.echo(f"revoked {kid.hex()} ({REGISTRY_STREAM} n={n})")
 
@@ -118,7 +113,6 @@ def keys_trust_file(db: str | None = DbOption) -> None:
         signer = ledger.checkpoints.signer
         if signer is None:
             fail(f"the keystore has no log key {ledger.settings.log_key_name!r}", 3)
-        assert signer is not None  # noqa: S101
         lines = [f"origin {ledger.settings.origin}", f"log {signer.verifier.vkey}"]
         lines += [f"authority {vkey}" for vkey in ledger.settings.authority_keys]
         lines += [f"witness {vkey}" for vkey in ledger.settings.witness_keys]
@@ -126,7 +120,6 @@ def keys_trust_file(db: str | None = DbOption) -> None:
 
 
 def _registry_append(ledger: Ledger, kind: str, payload: dict[str, Value], authority: str) -> int:
-    assert ledger.keystore is not None  # noqa: S101
     head = ledger.store.head(REGISTRY_STREAM)
     body = next_body(
         head,
@@ -137,7 +130,7 @@ def _registry_append(ledger: Ledger, kind: str, payload: dict[str, Value], autho
         time_us=ledger.clock_us(),
         payload=payload,
     )
-    event = sign_event(body, [ledger.keystore.signer(authority)])
+    event = sign_event(body, [ledger.signing_keys().signer(authority)])
     return ledger.store.append([event.record])[0].n
 
 

@@ -61,8 +61,7 @@ def act(
             fail("--payload must be a JSON object", 2)
         data.update(parsed)
     with opened(db, keystore=True) as ledger:
-        assert ledger.custodian is not None  # noqa: S101 (opened with keystore=True)
-        result = ledger.custodian.act(
+        result = ledger.custodial().act(
             stream=stream, event_type=event_type, actor=actor, payload=data, keys=key
         )
         typer.echo(f"{result.stream} n={result.n} {result.event_hash.hex()}")
@@ -117,7 +116,6 @@ def checkpoint_show(
             note = ledger.checkpoints.note_at(size)
         if note is None:
             fail("no such checkpoint", 1)
-        assert note is not None  # noqa: S101
         if not as_json:
             typer.echo(note.serialise().decode(), nl=False)
             return
@@ -185,7 +183,6 @@ def _latest_size(ledger: Ledger) -> int:
     latest = ledger.checkpoints.latest()
     if latest is None:
         fail("no checkpoint yet: run `hoso checkpoint sign`, or pass --size", 3)
-    assert latest is not None  # noqa: S101
     return latest[0].size
 
 

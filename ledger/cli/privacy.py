@@ -192,7 +192,6 @@ def erase(
         state = ledger.dossiers.state(dossier)
         if state is None:
             fail(f"no dossier {dossier}", 1)
-        assert state is not None  # noqa: S101
         appended = ledger.privacy.erase(
             state.applicant, basis=basis, request_hash=request_hash, actor=actor, keys=key
         )

@@ -38,8 +38,7 @@ def issue(
     from ledger.services.seals.qr import make_qr, png_bytes, svg_text  # noqa: PLC0415 (segno is slow)
 
     with opened(db, keystore=True) as ledger:
-        assert ledger.keystore is not None  # noqa: S101 (opened with keystore=True)
-        seal = issue_seal(ledger, dossier, result, ledger.keystore.signer(key))
+        seal = issue_seal(ledger, dossier, result, ledger.signing_keys().signer(key))
         url = seal_url(ledger.settings.seal_host, seal)
         qr = make_qr(url)
         try:
@@ -72,8 +71,7 @@ def trust_list(
                 out.write_bytes(data)
             except OSError as err:
                 fail(str(err), 3)
-        assert ledger.checkpoints.signer is not None  # noqa: S101 (it just signed)
-        typer.echo(f"# trust anchor: {ledger.checkpoints.signer.verifier.vkey}", err=True)
+        typer.echo(f"# trust anchor: {ledger.checkpoints.log_key().verifier.vkey}", err=True)
 
 
 @seal_app.command("verify")
@@ -93,7 +91,6 @@ def verify(
         key = verify_seal(parsed, trusted)
     except OSError as err:
         fail(str(err), 3)
-        return
     except HosoError as err:
         typer.echo(f"✗ not verified: {err}", err=True)
         raise typer.Exit(2 if isinstance(err, MalformedError) else 1) from err
@@ -141,20 +138,19 @@ def render(
     from ledger.services.seals.sheet import write_result_sheet  # noqa: PLC0415
 
     with opened(db, keystore=True) as ledger:
-        assert ledger.keystore is not None  # noqa: S101
+        keystore = ledger.signing_keys()
         try:
             paths = write_result_sheet(
                 ledger,
                 dossier,
                 result,
-                ledger.keystore.signer(key),
+                keystore.signer(key),
                 out=out,
                 host=ledger.settings.seal_host,
                 screenshot=png,
             )
         except OSError as err:
             fail(str(err), 3)
-            return
         for path in paths:
             typer.echo(str(path))
 

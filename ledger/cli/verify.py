@@ -38,7 +38,6 @@ def _trust(path: Path) -> TrustRoots:
         return parse_trust(read_bytes(path).decode("utf-8"))
     except (HosoError, UnicodeDecodeError) as err:
         fail(f"trust file {path}: {err}", EXIT_USAGE)
-    raise AssertionError
 
 
 def _now(value: str | None) -> int:
@@ -48,7 +47,6 @@ def _now(value: str | None) -> int:
         moment = datetime.fromisoformat(value)
     except ValueError:
         fail(f"--now {value!r} is not an ISO 8601 time", EXIT_USAGE)
-        raise
     if moment.tzinfo is None:
         fail("--now needs a time zone (e.g. 2026-06-01T00:00+07:00)", EXIT_USAGE)
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
@@ -78,8 +76,6 @@ def verify(
     (--bundle), offline."""
     if db is not None and bundle is not None:
         fail("give one of --db URL and --bundle FILE, not both", EXIT_USAGE)
-    if db is None and bundle is None:
-        db = Settings().database_url
     roots = _trust(trust)
     now_us = _now(now)
     console = Console(stderr=as_json)
@@ -92,16 +88,19 @@ def verify(
                 read_bytes(bundle), roots, catalogue=catalogue, calendar=calendar, now_us=now_us
             )
         else:
-            assert db is not None  # noqa: S101 (checked above)
             report = _verify_db(
-                db, roots, [read_bytes(p) for p in checkpoint], workers, now_us, rules, console
+                db or Settings().database_url,
+                roots,
+                [read_bytes(p) for p in checkpoint],
+                workers,
+                now_us,
+                rules,
+                console,
             )
     except HosoError as err:
         fail(str(err), EXIT_MALFORMED if isinstance(err, MalformedError) else EXIT_INTEGRITY)
-        raise
     except OSError as err:
         fail(f"I/O: {err}", EXIT_USAGE)
-        raise
     if html is not None:
         from verify.html import render_html  # noqa: PLC0415
 
@@ -161,7 +160,6 @@ def _verify_db(
             )
         except (psycopg.Error, sqlite3.Error, ValueError) as err:
             fail(f"can't read the database: {err}", EXIT_USAGE)
-            raise
 
 
 def _print_summary(console: Console, report: Report, *, strict: bool) -> None:

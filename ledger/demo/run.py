@@ -101,6 +101,7 @@ def _run(out: Console, *, db: str, folder: Path, dossiers: int, seed: int, quiet
 
             return tick
 
+        seconds: dict[str, float] = {}
         began = time.perf_counter()
         generated = generate_ledger(
             db,
@@ -110,25 +111,36 @@ def _run(out: Console, *, db: str, folder: Path, dossiers: int, seed: int, quiet
             privacy=True,
             progress=step("registry, keys, dossiers, checkpoints, cosignatures", dossiers),
         )
-        run = DemoRun(db, folder, generated)
-        run.seconds["generate"] = time.perf_counter() - began
+        seconds["generate"] = time.perf_counter() - began
         ledger = open_ledger(db, generated)
         try:
             began = time.perf_counter()
             tick = step("projections and rule findings", 1)
-            run.findings_table = projections_and_findings(ledger, tick)
-            run.seconds["projections"] = time.perf_counter() - began
+            findings_table = projections_and_findings(ledger, tick)
+            seconds["projections"] = time.perf_counter() - began
             began = time.perf_counter()
-            run.sheets = result_sheets(ledger, generated, folder / "results")
-            run.seconds["result_sheets"] = time.perf_counter() - began
+            sheets = result_sheets(ledger, generated, folder / "results")
+            seconds["result_sheets"] = time.perf_counter() - began
             began = time.perf_counter()
             tick = step("offline verifier", generated.events)
-            run.report = verify(
+            report = verify(
                 ledger, db, generated, folder / "trust.txt", folder / "report.html", tick
             )
-            run.seconds["verify"] = time.perf_counter() - began
-            run.tamper = tamper(ledger, generated)
-            run.env, run.token = serve_files(ledger, generated, folder, db)
+            seconds["verify"] = time.perf_counter() - began
+            caught = tamper(ledger, generated)
+            env, token = serve_files(ledger, generated, folder, db)
+            run = DemoRun(
+                db,
+                folder,
+                generated,
+                seconds,
+                findings_table,
+                sheets,
+                report,
+                caught,
+                env,
+                token,
+            )
             tally(run, ledger)
         finally:
             ledger.close()

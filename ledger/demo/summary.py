@@ -33,13 +33,13 @@ class DemoRun:
     db: str
     folder: Path
     generated: GeneratedLedger
-    seconds: dict[str, float] = field(default_factory=dict)
-    findings_table: int = 0
-    sheets: Sheets | None = None
-    report: Report | None = None
-    tamper: str = ""
-    env: Path | None = None
-    token: str = ""
+    seconds: dict[str, float]
+    findings_table: int
+    sheets: Sheets
+    report: Report
+    tamper: str
+    env: Path
+    token: str
     states: Counter[str] = field(default_factory=Counter)
     by_agency: dict[str, Counter[str]] = field(default_factory=dict)
     on_time: dict[str, tuple[int, int]] = field(default_factory=dict)  # agency → (on time, all)
@@ -49,8 +49,7 @@ class DemoRun:
 def tally(run: DemoRun, ledger: Ledger) -> None:
     """Dossiers by state and agency, on-time rates, due dates pushed over Tết."""
     for case in run.generated.cases:
-        state = ledger.dossiers.state(case.code)
-        assert state is not None  # noqa: S101 (generated above)
+        state = ledger.dossiers.existing(case.code)
         label = f"{state.portal_code} {state.state.label}"
         run.states[label] += 1
         run.by_agency.setdefault(state.agency, Counter())[label] += 1
@@ -66,7 +65,6 @@ def tally(run: DemoRun, ledger: Ledger) -> None:
 
 
 def rule_counts(run: DemoRun) -> dict[str, int]:
-    assert run.report is not None  # noqa: S101
     families = run.report.findings.families
     return {c: n for c, n in sorted(run.report.findings.counts.items()) if families[c] == "rule"}
 
@@ -74,7 +72,7 @@ def rule_counts(run: DemoRun) -> dict[str, int]:
 def passed(run: DemoRun) -> bool:
     """Verified, tamper caught, and exactly the planted findings (no more, no fewer)."""
     report = run.report
-    if report is None or not run.tamper:
+    if not run.tamper:
         return False
     clean = report.findings.total("integrity") == 0 and report.findings.total("malformed") == 0
     return clean and rule_counts(run) == run.generated.planted
@@ -82,9 +80,6 @@ def passed(run: DemoRun) -> bool:
 
 def summary_json(run: DemoRun, *, ok: bool) -> dict[str, object]:
     g, report, sheets = run.generated, run.report, run.sheets
-    assert report is not None  # noqa: S101
-    assert sheets is not None  # noqa: S101
-    assert run.env is not None  # noqa: S101
     return {
         "ok": ok,
         "database": str(run.db),
@@ -120,8 +115,6 @@ def summary_json(run: DemoRun, *, ok: bool) -> dict[str, object]:
 
 
 def commands(run: DemoRun) -> dict[str, str]:
-    assert run.sheets is not None  # noqa: S101
-    assert run.env is not None  # noqa: S101
     hoso = hoso_command()
     return {
         "verify": f"{hoso} verify --db {run.db} --trust {run.folder / 'trust.txt'}",
@@ -144,8 +137,6 @@ def hoso_command() -> str:
 
 def print_summary(out: Console, run: DemoRun, *, ok: bool) -> None:
     g, report, sheets = run.generated, run.report, run.sheets
-    assert report is not None  # noqa: S101
-    assert sheets is not None  # noqa: S101
     out.rule("[bold]hoso demo[/]: Hanoi dossiers on a signed, verifiable ledger")
     table = Table("agency", "dossiers", "states", "on time", title=f"{g.dossiers} dossiers")
     for agency, states in sorted(run.by_agency.items()):

@@ -39,9 +39,7 @@ def bundle_of(backend: Backend, *, dossier: str | None = None, result: str | Non
     latest = Checkpoints(log, signer=None).latest()
     if latest is None:
         raise BundleSubjectUnknown("the ledger has no signed checkpoint yet")
-    checkpoint = latest[0]
-    stored = Checkpoints(log, signer=None).note_at(checkpoint.size)
-    assert stored is not None  # noqa: S101 (latest() just read it)
+    checkpoint, stored = latest
     if dossier is None:
         if result is None:
             raise BundleSubjectUnknown("name a dossier or a result")

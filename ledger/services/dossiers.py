@@ -167,7 +167,7 @@ class DossierService:
         verification: bool = False,
     ) -> Appended:
         """Form 01: fix the due date from the procedure's rule and the calendar, then receive."""
-        state = self._existing(code)
+        state = self.existing(code)
         received = self.clock_us() if received_us is None else received_us
         procedure = self.catalogue.get(state.procedure)
         due = compute_due(
@@ -198,7 +198,7 @@ class DossierService:
         now_us: int | None = None,
     ) -> Appended:
         """The supplement arrived: the due date moves by the paused working time."""
-        state = self._existing(code)
+        state = self.existing(code)
         now = self.clock_us() if now_us is None else now_us
         if state.due_us is None or state.paused_since_us is None:
             due = state.due_us or now
@@ -212,7 +212,8 @@ class DossierService:
         draft = cmd.receive_supplement(state, items=items, due_us=due)
         return self.execute(code, draft, actor=actor, keys=keys, time_us=now)
 
-    def _existing(self, code: str) -> DossierState:
+    def existing(self, code: str) -> DossierState:
+        """The dossier's state (``dossier.unknown`` if no dossier has this code)."""
         state = self.state(code)
         if state is None:
             raise DossierUnknown("no dossier with this code", where=code, found=code)

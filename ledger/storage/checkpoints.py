@@ -51,15 +51,20 @@ class Checkpoints:
         self.signer = signer
         self.witnesses = {w.name: w for w in witnesses}
 
-    def sign(self, *, now_us: int) -> Note:
-        """Sign a checkpoint at the current integrated size (or return the one at that size)."""
+    def log_key(self) -> Ed25519NoteSigner:
+        """The log key (``checkpoint.no_log_key`` when none is loaded)."""
         if self.signer is None:
             raise LogKeyMissing("no log key is loaded: open the keystore to sign checkpoints")
+        return self.signer
+
+    def sign(self, *, now_us: int) -> Note:
+        """Sign a checkpoint at the current integrated size (or return the one at that size)."""
+        signer = self.log_key()
         size = self.log.size()
         existing = self.note_at(size)
         if existing is not None:
             return existing
-        checkpoint = Checkpoint(origin=self.signer.name, size=size, root=self.log.root(size))
+        checkpoint = Checkpoint(origin=signer.name, size=size, root=self.log.root(size))
         last = self.latest()
         if last is not None and last[0].size > 0:
             previous = last[0]
@@ -71,7 +76,7 @@ class Checkpoints:
                 root2=checkpoint.root,
                 proof=proof,
             )
-        note = sign_checkpoint(checkpoint, self.signer)
+        note = sign_checkpoint(checkpoint, signer)
         with self.sql.transaction() as curs:
             curs.execute(
                 "INSERT INTO hoso_checkpoints (size, root, note, signed_us)"
@@ -84,9 +89,16 @@ class Checkpoints:
         rows = self.sql.rows("SELECT MAX(size) AS size FROM hoso_checkpoints")
         if not rows or rows[0]["size"] is None:
             return None
-        note = self.note_at(int(rows[0]["size"]))
-        assert note is not None  # noqa: S101 (the row was just read)
+        note = self.stored_note(int(rows[0]["size"]))
         return parse_checkpoint_text(note.text), note
+
+    def stored_note(self, size: int) -> Note:
+        """The signed checkpoint at ``size`` with its cosignatures (``checkpoint.unknown``
+        if the ledger never signed one of this size)."""
+        note = self.note_at(size)
+        if note is None:
+            raise CheckpointUnknown("the ledger never signed a checkpoint of this size", found=size)
+        return note
 
     def note_at(self, size: int) -> Note | None:
         """The signed checkpoint at ``size`` with every accepted cosignature, or None."""
@@ -107,9 +119,7 @@ class Checkpoints:
             raise WitnessUnknown(
                 "cosignature by a witness this ledger does not know", found=signature.name
             )
-        note = self.note_at(size)
-        if note is None:
-            raise CheckpointUnknown("the ledger never signed a checkpoint of this size", found=size)
+        note = self.stored_note(size)
         witness.verify(note.text, signature.signature)
         checkpoint = parse_checkpoint_text(note.text)
         previous = self.sql.rows(
@@ -118,8 +128,7 @@ class Checkpoints:
         )
         if previous and previous[0]["size"] is not None and int(previous[0]["size"]) > 0:
             old_size = int(previous[0]["size"])
-            old = self.note_at(old_size)
-            assert old is not None  # noqa: S101 (cosignatures reference stored checkpoints)
+            old = self.stored_note(old_size)
             merkle.verify_consistency(
                 size1=old_size,
                 size2=size,
@@ -139,6 +148,4 @@ class Checkpoints:
                 " VALUES (%s, %s, %s, %s)",
                 [size, witness.name, line, timestamp],
             )
-        stored = self.note_at(size)
-        assert stored is not None  # noqa: S101 (just read above)
-        return stored
+        return self.stored_note(size)

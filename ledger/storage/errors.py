@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.core.errors import StateConflict, VerificationError
+from ledger.core.errors import NotFoundError, StateConflict, VerificationError
 
 
 class StreamConflict(StateConflict):
@@ -53,3 +53,9 @@ class RegistryRejected(VerificationError):
     registered twice, or a revocation of an unknown or revoked key."""
 
     check = "registry.rejected"
+
+
+class EventNotStored(NotFoundError):
+    """No stored event at this stream position."""
+
+    check = "store.event_unknown"

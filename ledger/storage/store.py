@@ -71,6 +71,7 @@ from ledger.core.signing import (
 from ledger.storage.database import Backend
 from ledger.storage.errors import (
     ActorSignatureMissing,
+    EventNotStored,
     KeyRevoked,
     KeyUnregistered,
     OriginMismatch,
@@ -178,6 +179,13 @@ class EventStore:
     def event_at(self, stream: str, n: int) -> SignedEvent | None:
         rows = self.backend.recorder.select_events(stream, gt=n - 1, lte=n)
         return parse_record(rows[0].state) if rows else None
+
+    def stored_event(self, stream: str, n: int) -> SignedEvent:
+        """The event at ``stream`` position ``n`` (``store.event_unknown`` if none)."""
+        event = self.event_at(stream, n)
+        if event is None:
+            raise EventNotStored("no stored event at this position", where=f"stream {stream} n={n}")
+        return event
 
     def keys(self, key_ids: Sequence[bytes]) -> dict[KeyId, KeyRecord]:
         """The registered keys among ``key_ids`` (unknown ones are left out)."""

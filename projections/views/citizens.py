@@ -17,7 +17,7 @@ subject's applicant as erased while keeping the dossier rows.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from ledger.core.encoding import Value
 from ledger.core.errors import MalformedError
@@ -67,16 +67,19 @@ ERASURES = Table(
 )
 
 
-def _field(payload: dict[str, Value] | Value, name: str, kind: type, where: str) -> Value:
-    if not isinstance(payload, dict) or not isinstance(payload.get(name), kind):
+_V = TypeVar("_V")
+
+
+def _field(payload: dict[str, Value] | Value, name: str, kind: type[_V], where: str) -> _V:
+    value = payload.get(name) if isinstance(payload, dict) else None
+    if not isinstance(value, kind):
         raise MalformedSystemEvent(f"field {name!r} must be {kind.__name__}", where=where)
-    return payload[name]
+    return value
 
 
 def access_rows(position: int, payload: dict[str, Value], where: str) -> list[tuple[object, ...]]:
     """The view rows of one ``DataAccessed`` event (pure)."""
     entries = _field(payload, "entries", list, where)
-    assert isinstance(entries, list)  # noqa: S101 (checked above)
     rows: list[tuple[object, ...]] = []
     for i, entry in enumerate(entries):
         at = f"{where} entry {i}"
@@ -126,7 +129,6 @@ class ErasuresView(View):
             payload = e.body.payload
             subject = _field(payload, "subject", bytes, where)
             dossiers = _field(payload, "dossiers", list, where)
-            assert isinstance(dossiers, list)  # noqa: S101 (checked above)
             row = (
                 subject,
                 p,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import schemathesis
@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
+from api import custody
+from api.routes.commands import Command
 from tests.api.world import World, build_world, make_app
 
 EXAMPLES = int(os.environ.get("HOSO_API_SCHEMA_EXAMPLES", "60"))
@@ -55,3 +57,9 @@ def test_no_generated_request_gets_a_server_error(sqlite_world: World) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 
         run()
+
+
+def test_the_command_path_names_are_exactly_the_custodial_commands() -> None:
+    """The OpenAPI enum of ``{command}`` and what api/custody.py can run stay in step."""
+    assert set(get_args(Command)) == set(custody.COMMANDS)
+    assert len(get_args(Command)) == len(custody.COMMANDS)

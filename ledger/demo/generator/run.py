@@ -167,8 +167,7 @@ def _epilogue(  # noqa: PLR0917 (its parts, as write_hanoi holds them)
         if written.stories[c.code].lifecycle in {"refused", "withdrawn"} and c.code != ward
     ]
     for case in ended[:ERASURES]:
-        state = service.state(case.code)
-        assert state is not None  # noqa: S101 (written above)
+        state = service.existing(case.code)
         leader = f"{STAFF[case.agency]}.leader"
         personal.erase(
             state.applicant,

@@ -93,8 +93,7 @@ def seal_claims(
     result = state.results.get(result_number)
     if result is None:
         raise SealResultUnknown("the dossier has no result with this number", where=where)
-    event = src.dossiers.store.event_at(dossier_code, result.n)
-    assert event is not None  # noqa: S101 (the state was folded from it)
+    event = src.dossiers.store.stored_event(dossier_code, result.n)
     listings = src.keys.list()
     mine = next((k for k in listings if k.registration.key_id == signer.key_id), None)
     if mine is None or SEAL_ROLE not in mine.registration.roles or mine.revoked_n is not None:
@@ -136,13 +135,12 @@ def trust_list(src: SealSources, *, origin: str, now_us: int) -> TrustList:
         reg = listing.registration
         if SEAL_ROLE not in reg.roles:
             continue
-        registered = store.event_at(REGISTRY_STREAM, listing.registered_n)
+        registered = store.stored_event(REGISTRY_STREAM, listing.registered_n)
         revoked = (
             None
             if listing.revoked_n is None
-            else store.event_at(REGISTRY_STREAM, listing.revoked_n)
+            else store.stored_event(REGISTRY_STREAM, listing.revoked_n)
         )
-        assert registered is not None  # noqa: S101 (listed from the stored registry)
         keys.append(
             TrustedSealKey(
                 key_id=reg.key_id,
@@ -205,8 +203,7 @@ class LedgerSealBackend:
         result = None if state is None else state.results.get(result_number)
         if state is None or result is None:
             return None
-        event = self.src.dossiers.store.event_at(dossier, result.n)
-        assert event is not None  # noqa: S101
+        event = self.src.dossiers.store.stored_event(dossier, result.n)
         procedure = self.src.dossiers.catalogue.procedures.get(state.procedure)
         return ResultStatus(
             status=result.status,

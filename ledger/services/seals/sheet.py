@@ -51,11 +51,9 @@ def sheet_html(
 ) -> str:
     """The sheet's HTML around a seal issued for this result."""
     claims = parse_seal(seal).claims
-    state = src.dossiers.state(dossier)
-    assert state is not None  # noqa: S101 (issue_seal read it)
+    state = src.dossiers.existing(dossier)
     result = state.results[number]
-    event = src.dossiers.store.event_at(dossier, result.n)
-    assert event is not None  # noqa: S101
+    event = src.dossiers.store.stored_event(dossier, result.n)
     records = src.dossiers.store.keys([s.key_id for s in event.signatures])
     blocks = [
         SignerBlock(
