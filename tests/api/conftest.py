@@ -1,3 +1,3 @@
-from tests.api.world import client, world
+from tests.api.api_world import client, world
 
 __all__ = ["client", "world"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
 from fastapi.testclient import TestClient
 
 from ledger.bootstrap import bootstrap
@@ -17,7 +18,9 @@ from ledger.core.hashing import EventHash, leaf_hash
 from ledger.core.note import Ed25519NoteSigner, parse_note
 from ledger.domain import commands as cmd
 from ledger.domain.due import compute_due
-from tests.api.world import ORIGIN, World, bearer, make_app, witness_cosigner
+from tests.api.api_world import ORIGIN, World, bearer, make_app, witness_cosigner
+
+pytestmark = pytest.mark.integration
 
 
 def test_official_reads_come_from_the_views(world: World, client: TestClient) -> None:

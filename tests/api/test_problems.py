@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.api.world import World, bearer
+from tests.api.api_world import World, bearer
+
+pytestmark = pytest.mark.integration
 
 PROBLEM = "application/problem+json"
 

@@ -15,7 +15,9 @@ from schemathesis.checks import not_a_server_error
 
 from api import custody
 from api.routes.commands import Command
-from tests.api.world import World, build_world, make_app
+from tests.api.api_world import World, build_world, make_app
+
+pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("HOSO_API_SCHEMA_EXAMPLES", "60"))
 WHO = (None, "officer_a", "officer_b", "inspector", "citizen_x", "witness")

@@ -9,7 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli import app
-from tests.integration.conftest import private_postgres_url
+from tests.support.databases import private_postgres_url
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.mark.postgres

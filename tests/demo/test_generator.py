@@ -6,6 +6,8 @@ import hashlib
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from ledger.demo.generate import generate_ledger
 from ledger.demo.generator.plan import TET
 from ledger.domain.calendar import local_date
@@ -14,6 +16,8 @@ from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import open_backend
 from ledger.storage.store import EventStore
+
+pytestmark = pytest.mark.integration
 
 
 def stored_digest(url: str) -> str:

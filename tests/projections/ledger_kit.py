@@ -23,7 +23,7 @@ from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.store import EventStore
 from projections.engine import Engine
-from tests.integration.conftest import private_postgres_url
+from tests.support.databases import private_postgres_url
 from tests.support.demo_kit import DemoKeys, registry_events
 
 CATALOGUE = load_catalogue()

@@ -16,6 +16,8 @@ from projections.rebuild import rebuild
 from projections.runner import Follower, select_views
 from tests.projections.ledger_kit import CATALOGUE, HOUR, Kit, table_rows
 
+pytestmark = pytest.mark.integration
+
 ALICE = hashlib.sha256(b"subject alice").digest()
 BOB = hashlib.sha256(b"subject bob").digest()
 T = 1_772_420_400_000_000  # 2026-03-02 10:00 Hanoi

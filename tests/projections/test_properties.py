@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,8 @@ from projections.runner import Follower, select_views
 from projections.views.dossiers import COLUMNS, dossier_row
 from tests.projections.ledger_kit import CALENDAR, CATALOGUE, open_kit
 from tests.projections.test_views import snapshot
+
+pytestmark = pytest.mark.integration
 
 steps = st.lists(
     st.tuples(

@@ -13,7 +13,9 @@ from ledger.cli import app
 from ledger.demo.run import run_demo
 from ledger.storage.database import open_backend
 from projections.queries import findings
-from tests.integration.conftest import private_postgres_url
+from tests.support.databases import private_postgres_url
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from ledger.demo.office import POLICE, digest
 from ledger.domain import commands as cmd
 from ledger.domain.calendar import VN_TZ, instant
@@ -34,6 +36,8 @@ from projections import queries
 from projections.runner import Follower, select_views
 from projections.views.statistics import p90
 from tests.projections.ledger_kit import CATALOGUE, Kit
+
+pytestmark = pytest.mark.integration
 
 PROCEDURE = "1.004194"
 

@@ -18,6 +18,8 @@ from projections.runner import Follower, select_views
 from projections.views.dossiers import COLUMNS, dossier_row
 from tests.projections.ledger_kit import CALENDAR, CATALOGUE, Kit, fresh_url, open_kit, table_rows
 
+pytestmark = pytest.mark.integration
+
 VIEW_TABLES = {
     "hoso_v_dossiers": "code",
     "hoso_v_statistics": "agency, procedure, period",

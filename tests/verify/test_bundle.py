@@ -17,11 +17,13 @@ from ledger.core.signing import Signer
 from ledger.domain.calendar_data import load_calendar
 from ledger.domain.procedures_data import load_catalogue
 from ledger.services.bundles import BundleSubjectUnknown, export_bundle
-from tests.verify.conftest import NOW_US, Tamperable
+from tests.support.tamperable import NOW_US, Tamperable
 from verify.bundle import Bundle, BundleEntry, parse_bundle, verify_bundle
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_VERIFIED
 from verify.run import Report
 from verify.trust import parse_trust
+
+pytestmark = pytest.mark.integration
 
 VECTOR: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[1] / "vectors" / "bundle.json").read_text(encoding="utf-8")

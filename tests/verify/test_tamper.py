@@ -18,8 +18,10 @@ from ledger.core.event import EventSignature, SignedEvent, parse_record, sign_ev
 from ledger.core.note import parse_note
 from ledger.core.registry import KEY_REVOKED, REGISTRY_STREAM, key_revoked
 from ledger.demo.generate import AUTHORITY_ACTOR
-from tests.verify.conftest import Tamperable, continue_stream
+from tests.support.tamperable import Tamperable, continue_stream
 from verify.findings import EXIT_INTEGRITY, EXIT_VERIFIED
+
+pytestmark = pytest.mark.integration
 
 PLANTED = Counter(
     {"rule.late_without_apology": 2, "rule.handover_late": 2, "rule.paper_copy_without_basis": 2}

@@ -1,0 +1,4 @@
+from tests.api.api_world import world
+from tests.support.tamperable import ledger_url, tamperable
+
+__all__ = ["ledger_url", "tamperable", "world"]
