@@ -1,1 +1,10 @@
-"""Offline verification of a ledger or a bundle, on the pure core only."""
+"""Offline verification of a ledger or a bundle, on the pure core only (docs/verify.md).
+
+What others use: :func:`verify.run.verify_ledger` and :func:`verify.bundle.verify_bundle`
+over a :class:`verify.source.Source` under :class:`verify.trust.TrustRoots`; the steps
+and check ids (``checks``), findings and exit codes (``findings``), the JSON and HTML
+reports (``report``, ``html``). The passes themselves (``integrity``, ``anchors``,
+``dossiers``, ``privacy``, ``roles``, ``sigpool``) are private.
+"""
+
+__all__ = ["bundle", "checks", "findings", "html", "report", "run", "source", "trust"]

@@ -21,9 +21,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import NamedTuple
 
 from ledger.core.errors import MalformedError
-from ledger.core.event import parse_record
+from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import EventHash, event_signature_message, leaf_hash
-from ledger.core.signing import signature_valid
+from ledger.core.signing import Verification, signature_valid, signatures_valid
 
 
 class Parsed(NamedTuple):
@@ -54,36 +54,48 @@ Checked = Parsed | Malformed
 
 
 def check_records(records: Sequence[bytes], keys: Mapping[bytes, bytes]) -> list[Checked]:
-    """Parse each record and check its signatures against ``keys`` (key id → public key)."""
-    out: list[Checked] = []
+    """Parse each record and check its signatures against ``keys`` (key id → public key),
+    the whole batch in one :func:`~ledger.core.signing.signatures_valid` call."""
+    parsed: list[SignedEvent | Malformed] = []
+    todo: list[Verification] = []
     for record in records:
         try:
             event = parse_record(record)
         except MalformedError as err:
-            out.append(Malformed(err.check, err.detail, err.where, leaf_hash(record)))
+            parsed.append(Malformed(err.check, err.detail, err.where, leaf_hash(record)))
             continue
+        parsed.append(event)
         message = event_signature_message(event.event_hash)
+        todo.extend(
+            (public_key, message, sig.signature)
+            for sig in event.signatures
+            if (public_key := keys.get(sig.key_id)) is not None
+        )
+    results = iter(signatures_valid(todo))
+    out: list[Checked] = []
+    for item, record in zip(parsed, records, strict=True):
+        if isinstance(item, Malformed):
+            out.append(item)
+            continue
         bad: list[int] = []
         unchecked: list[int] = []
-        for index, sig in enumerate(event.signatures):
-            public_key = keys.get(sig.key_id)
-            if public_key is None:
+        for index, sig in enumerate(item.signatures):
+            if sig.key_id not in keys:
                 unchecked.append(index)
-                continue
-            if not signature_valid(public_key, message, sig.signature):
+            elif not next(results):
                 bad.append(index)
-        body = event.body
+        body = item.body
         out.append(
             Parsed(
                 body.origin,
                 body.stream,
                 body.n,
                 body.prev,
-                event.event_hash,
+                item.event_hash,
                 body.type,
                 body.actor,
                 body.time_us,
-                event.key_ids,
+                item.key_ids,
                 tuple(bad),
                 tuple(unchecked),
                 leaf_hash(record),

@@ -1,1 +1,14 @@
-"""One router per resource; :data:`ROUTERS` is what :func:`api.app.create_app` includes."""
+"""One router per resource; :data:`api.app.ROUTERS` is what :func:`api.app.create_app` includes."""
+
+__all__ = [
+    "agency",
+    "checkpoints",
+    "citizens",
+    "commands",
+    "dossiers",
+    "events",
+    "portal",
+    "proofs",
+    "seals",
+    "witness",
+]

@@ -1,4 +1,9 @@
-"""The ``hoso`` command line. Thin: parse arguments, call the library, print."""
+"""The ``hoso`` command line. Thin: parse arguments, call the library, print.
+
+One module per command group, each with a ``register(app)``; the options and error
+handling they share are :mod:`ledger.cli.common`. Others use :data:`app` and
+:func:`main` (the console script) only.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import typer
 
 from ledger import __version__
 from ledger.cli import api, demo, dossier, keys, log, privacy, projections, seal, verify
+
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="hoso",

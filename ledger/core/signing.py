@@ -82,7 +82,7 @@ class Signer:
 
 
 Verification = tuple[bytes, bytes, bytes]
-"""(public key, message, signature): one Ed25519 check, as :func:`verify_batch` takes it."""
+"""(public key, message, signature): one Ed25519 check, as :func:`signatures_valid` takes it."""
 
 
 def signature_valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -102,7 +102,7 @@ def signature_valid(public_key: bytes, message: bytes, signature: bytes) -> bool
     return True
 
 
-def verify_batch(items: Sequence[Verification]) -> list[bool]:
+def signatures_valid(items: Sequence[Verification]) -> list[bool]:
     """:func:`signature_valid` of each (public key, message, signature), in order.
 
     The store splits large batches over threads and the verifier over processes;

@@ -3,9 +3,33 @@
 No clock, no database, no randomness: times are integer microseconds UTC passed
 in by the caller, and Vietnam local time is fixed UTC+07:00.
 
-* :mod:`ledger.domain.calendar` — the working calendar (public holidays, swap
-  days, office hours) and working-time arithmetic.
-* :mod:`ledger.domain.procedures` — the procedure catalogue and due dates.
+* :mod:`~ledger.domain.lifecycle`, :mod:`~ledger.domain.state`,
+  :mod:`~ledger.domain.dossier`, :mod:`~ledger.domain.commands` — the dossier's
+  states, its folded state, the fold, and the commands that make its events;
+* :mod:`~ledger.domain.calendar` (+ ``calendar_data``) — the working calendar and
+  working-time arithmetic; :mod:`~ledger.domain.procedures` (+ ``procedures_data``)
+  — the procedure catalogue; :mod:`~ledger.domain.due` — due dates;
+* :mod:`~ledger.domain.rules` — the post-audit rules; :mod:`~ledger.domain.privacy`
+  — the personal-data events and rules; :mod:`~ledger.domain.reuse`,
+  :mod:`~ledger.domain.timeliness`.
 
-docs/domain-time.md is enough to recompute any due date independently.
+Private to the domain: ``payloads`` (the event payload schemas the fold checks) and
+``jsondata`` (reading the data files). docs/domain-time.md is enough to recompute any
+due date independently.
 """
+
+__all__ = [
+    "calendar",
+    "calendar_data",
+    "commands",
+    "dossier",
+    "due",
+    "lifecycle",
+    "privacy",
+    "procedures",
+    "procedures_data",
+    "reuse",
+    "rules",
+    "state",
+    "timeliness",
+]

@@ -8,6 +8,10 @@ the signers hold the roles the event needs, in the right agency
 complete before reception, at most one supplement request, at most one
 apology and only before the original due date, known results and transfers).
 It returns the new state or raises; it never half-applies.
+
+One cohesive thing, kept whole on purpose (a little over 400 lines): the state
+machine's entry points and one small effect function per event type, in the
+lifecycle's order, so every transition reads next to the others.
 """
 
 from __future__ import annotations

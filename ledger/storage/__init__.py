@@ -1,1 +1,16 @@
-"""Durable storage of the ledger on eventsourcing's recorders (SQLite and PostgreSQL)."""
+"""Durable storage of the ledger on eventsourcing's recorders (SQLite and PostgreSQL):
+the checked event store, the Merkle log, checkpoints, the key registry, the custodial
+signer and the encrypted keystore file. ``keystore_format`` (the file's bytes) is
+private to storage."""
+
+__all__ = [
+    "checkpoints",
+    "custodian",
+    "database",
+    "errors",
+    "keys",
+    "keystore",
+    "merkle_log",
+    "sql",
+    "store",
+]

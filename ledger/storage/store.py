@@ -39,6 +39,10 @@ runs (restoring a backup under a running ledger needs a restart).
 Large batches verify their signatures on all CPUs, the calling thread and worker
 threads (libsodium releases the GIL); the checks then run in the order above on
 the results, so the first failing check is still the one reported.
+
+One cohesive thing, kept whole on purpose (a little over 400 lines): the append
+path and its two caches, whose safety argument above spans all of it. Its errors
+are :mod:`ledger.storage.errors`, its key rows :mod:`ledger.storage.keys`.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ from ledger.core.signing import (
     KeyId,
     PublicKey,
     Verification,
-    verify_batch,
+    signatures_valid,
     verify_signature,
 )
 from ledger.storage.database import Backend
@@ -440,9 +444,9 @@ def _verify_many(items: Sequence[Verification]) -> list[bool]:
     add a thread wake-up to the batch (on 2 cores, appends of 100 events took
     11.5-11.8 ms with two workers and the caller waiting, 9.5 ms this way)."""
     if len(items) < PARALLEL_VERIFY_MIN or _WORKERS < 2:
-        return verify_batch(items)
+        return signatures_valid(items)
     step = -(-len(items) // _WORKERS)
     chunks = [items[i : i + step] for i in range(0, len(items), step)]
-    others = [_pool().submit(verify_batch, chunk) for chunk in chunks[1:]]
-    first = verify_batch(chunks[0])
+    others = [_pool().submit(signatures_valid, chunk) for chunk in chunks[1:]]
+    first = signatures_valid(chunks[0])
     return first + [ok for future in others for ok in future.result()]

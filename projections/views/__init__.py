@@ -1,4 +1,5 @@
-"""Every view, by name. Adding one: docs/projections.md §Adding a view."""
+"""Every view, by name (:data:`VIEWS`), and the view protocol (``base``). The views'
+own modules are private to the package. Adding one: docs/projections.md §Adding a view."""
 
 from __future__ import annotations
 
@@ -12,3 +13,5 @@ VIEWS: dict[str, View] = {
     v.name: v
     for v in (DossiersView(), ResultsView(), FindingsView(), AccessLogView(), ErasuresView())
 }
+
+__all__ = ["VIEWS", "base"]
