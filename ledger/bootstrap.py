@@ -25,6 +25,7 @@ from ledger.privacy.vault import Vault
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.settings import Settings, secret_bytes
 from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.commits import IndexCommits
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
@@ -110,11 +111,17 @@ def bootstrap(
     catalogue = load_catalogue(settings.catalogue_path)
     calendar = load_calendar(settings.calendar_path)
     backend = open_backend(settings.database_url, pool_size=settings.pool_size)
+    log_signer = None
+    if keystore is not None and settings.log_key_name in keystore:
+        log_signer = Ed25519NoteSigner(settings.origin, keystore.signer(settings.log_key_name))
     store = EventStore(
         backend,
         origin=settings.origin,
         authorities=authorities(settings),
         policy=DossierPolicy(catalogue),
+        log_keys={}
+        if log_signer is None
+        else {log_signer.signer.key_id: log_signer.signer.public_key},
     )
     dossiers = DossierService(
         store,
@@ -125,15 +132,17 @@ def bootstrap(
     )
     custodian = None if keystore is None else Custodian(store, keystore.signer, clock_us=clock_us)
     log = MerkleLog(backend)
-    log_signer = None
-    if keystore is not None and settings.log_key_name in keystore:
-        log_signer = Ed25519NoteSigner(settings.origin, keystore.signer(settings.log_key_name))
     return Ledger(
         settings=settings,
         backend=backend,
         store=store,
         log=log,
-        checkpoints=Checkpoints(log, signer=log_signer, witnesses=witnesses(settings)),
+        checkpoints=Checkpoints(
+            log,
+            signer=log_signer,
+            witnesses=witnesses(settings),
+            commits=IndexCommits(store, log),
+        ),
         keys=KeyRegistry(backend),
         custodian=custodian,
         keystore=keystore,

@@ -3,8 +3,20 @@
 What others use: :func:`verify.run.verify_ledger` and :func:`verify.bundle.verify_bundle`
 over a :class:`verify.source.Source` under :class:`verify.trust.TrustRoots`; the steps
 and check ids (``checks``), findings and exit codes (``findings``), the JSON and HTML
-reports (``report``, ``html``). The passes themselves (``integrity``, ``anchors``,
-``dossiers``, ``privacy``, ``roles``, ``sigpool``) are private.
+reports (``report``, ``html``). The bundle's bytes (``bundle_format``) and index evidence
+(``evidence``) are public too. The passes themselves (``integrity``, ``anchors``,
+``dossiers``, ``index``, ``privacy``, ``roles``, ``sigpool``) are private.
 """
 
-__all__ = ["bundle", "checks", "findings", "html", "report", "run", "source", "trust"]
+__all__ = [
+    "bundle",
+    "bundle_format",
+    "checks",
+    "evidence",
+    "findings",
+    "html",
+    "report",
+    "run",
+    "source",
+    "trust",
+]

@@ -1,38 +1,26 @@
-"""Offline bundles (docs/formats.md §10): one dossier, provable with nothing else.
-
-A bundle is one canonical msgpack map::
-
-    {"checkpoint": bin,            signed checkpoint note, with witness cosignatures
-     "dossier": str,               the dossier's stream id
-     "events": [entry, ...],       the dossier's records in the checkpoint, n = 1, 2, ...
-     "kind": "hoso/bundle",
-     "origin": str,
-     "registry": [entry, ...],     every system/keys record in the checkpoint, in leaf order
-     "result": str,                the result number it was exported for, or ""
-     "v": 1}
-    entry = {"leaf": int, "proof": [bin(32), ...], "record": bin}
+"""Offline bundles (docs/formats.md §10; the bytes are :mod:`verify.bundle_format`): one
+dossier, provable with nothing else.
 
 Verification: the checkpoint under the trusted log key (step 6) and its
 cosignatures (7); every record's inclusion proof against the checkpoint root
-(5, ``merkle.inclusion``); then steps 1–4 over the registry and dossier
-records merged in leaf order (so each signature is judged by the registry as
-of its leaf); then steps 8–9 over the dossier.
+(5, ``merkle.inclusion``); then steps 1–4 over the registry and dossier records
+merged in leaf order (so each signature is judged by the registry as of its leaf),
+and the index commit that ends the checkpoint; then **completeness** (10): the
+commit's lookup proofs say how many events the dossier and the key registry have
+in the checkpoint, and their heads, and the bundle must carry exactly those
+(``bundle.incomplete``); then steps 8–9 over the dossier.
 
-What it proves, and what it can't: every included record is in the log the
-checkpoint commits to, at its leaf; the dossier's chain from n = 1 to the
-last included event is complete (no gap, no reordering, no substitution).
-It can't prove that no later event of the dossier (or of the registry) lies in
-the log before the checkpoint's size: a bundle cut short at the end looks
-like a dossier that stopped there. Only the full log (``hoso verify --db``)
-or a later bundle whose chain continues past that event settles it.
+What it proves: every included record is in the log the checkpoint commits to, at
+its leaf; the dossier's chain from n = 1 is complete; and no event of the dossier or
+of the key registry in the checkpoint was left out (a dropped revocation, refusal or
+replacement is found). What no bundle can prove: that nothing happened after the
+checkpoint — its cosignatures' times say how fresh it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
-
-from ledger.core import encoding, merkle
+from ledger.core import merkle
+from ledger.core.checkpoint import Checkpoint
 from ledger.core.errors import HosoError
 from ledger.core.event import parse_record
 from ledger.core.hashing import leaf_hash
@@ -40,99 +28,16 @@ from ledger.core.registry import REGISTRY_STREAM
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.procedures import Catalogue
 from verify.anchors import open_checkpoints
-from verify.checks import BundleMismatch, MalformedBundle
+from verify.bundle_format import RESULT_TYPES, Bundle, BundleEntry, parse_bundle
+from verify.checks import BundleIncomplete, BundleMismatch, MalformedBundle
 from verify.dossiers import DossierPass
+from verify.evidence import look_up, open_commit
 from verify.findings import Findings
 from verify.integrity import LogPass
 from verify.run import Report
 from verify.sigpool import BatchChecker
 from verify.source import LogEntry
 from verify.trust import TrustRoots
-
-BUNDLE_KIND: Final = "hoso/bundle"
-BUNDLE_VERSION: Final = 1
-_KEYS: Final = frozenset(
-    {"v", "kind", "origin", "checkpoint", "dossier", "result", "events", "registry"}
-)
-RESULT_TYPES: Final = ("ResultIssued", "ResultCorrected")
-
-
-@dataclass(frozen=True)
-class BundleEntry:
-    leaf: int
-    record: bytes
-    proof: tuple[bytes, ...]
-
-    def to_map(self) -> dict[str, encoding.Value]:
-        return {"leaf": self.leaf, "record": self.record, "proof": list(self.proof)}
-
-
-@dataclass(frozen=True)
-class Bundle:
-    origin: str
-    checkpoint: bytes
-    dossier: str
-    result: str
-    events: tuple[BundleEntry, ...]
-    registry: tuple[BundleEntry, ...]
-
-    def encode(self) -> bytes:
-        return encoding.encode(
-            {
-                "v": BUNDLE_VERSION,
-                "kind": BUNDLE_KIND,
-                "origin": self.origin,
-                "checkpoint": self.checkpoint,
-                "dossier": self.dossier,
-                "result": self.result,
-                "events": [e.to_map() for e in self.events],
-                "registry": [e.to_map() for e in self.registry],
-            }
-        )
-
-
-def parse_bundle(data: bytes) -> Bundle:
-    """Parse bundle bytes; raise MalformedBundle (or encoding.canonical) unless well-formed."""
-    raw = encoding.decode(data)
-    if not isinstance(raw, dict) or set(raw) != _KEYS:
-        raise MalformedBundle(f"a bundle is a map of exactly {sorted(_KEYS)}")
-    if raw["v"] != BUNDLE_VERSION or raw["kind"] != BUNDLE_KIND:
-        raise MalformedBundle(f"not a {BUNDLE_KIND} v{BUNDLE_VERSION}")
-    origin, checkpoint, dossier, result = (
-        raw["origin"],
-        raw["checkpoint"],
-        raw["dossier"],
-        raw["result"],
-    )
-    if not isinstance(origin, str) or not isinstance(dossier, str) or not isinstance(result, str):
-        raise MalformedBundle("origin, dossier and result must be str")
-    if not isinstance(checkpoint, bytes):
-        raise MalformedBundle("checkpoint must be bin (the signed note)")
-    return Bundle(
-        origin=origin,
-        checkpoint=checkpoint,
-        dossier=dossier,
-        result=result,
-        events=_entries(raw["events"], "events"),
-        registry=_entries(raw["registry"], "registry"),
-    )
-
-
-def _entries(value: Any, name: str) -> tuple[BundleEntry, ...]:
-    if not isinstance(value, list):
-        raise MalformedBundle(f"{name} must be an array")
-    out = []
-    for i, item in enumerate(value):
-        where = f"{name}[{i}]"
-        if not isinstance(item, dict) or set(item) != {"leaf", "record", "proof"}:
-            raise MalformedBundle("an entry is a map of leaf, record and proof", where=where)
-        leaf, record, proof = item["leaf"], item["record"], item["proof"]
-        if type(leaf) is not int or leaf < 0 or not isinstance(record, bytes):
-            raise MalformedBundle("leaf must be a non-negative int, record bin", where=where)
-        if not isinstance(proof, list) or not all(isinstance(h, bytes) for h in proof):
-            raise MalformedBundle("proof must be an array of bin", where=where)
-        out.append(BundleEntry(leaf, record, tuple(proof)))
-    return tuple(out)
 
 
 def verify_bundle(
@@ -166,7 +71,14 @@ def verify_bundle(
     entries = _included(bundle, checkpoint.size, checkpoint.root, findings)
     _check_membership(bundle, findings)
     in_order = _check_order(bundle, findings)
-    log_pass = LogPass(origin=trust.origin, authorities=trust.authorities, findings=findings)
+    _check_complete(bundle, checkpoint, trust, findings)
+    log_pass = LogPass(
+        origin=trust.origin,
+        authorities=trust.authorities,
+        log_keys=trust.log_public_keys(),
+        findings=findings,
+        rebuild_index=False,
+    )
     with BatchChecker(workers=1) as checker:
         result = log_pass.run(entries, checker)
     report.records, report.streams, report.signatures = (
@@ -186,6 +98,62 @@ def verify_bundle(
     dossier_pass.one(bundle.dossier, [e.record for e in bundle.events])
     report.stats = dossier_pass.stats
     return report
+
+
+def _check_complete(
+    bundle: Bundle, checkpoint: Checkpoint, trust: TrustRoots, findings: Findings
+) -> None:
+    """Step 10 for a bundle: the index says what the dossier and the registry hold."""
+    if bundle.index is None:
+        findings.error(
+            BundleIncomplete(
+                "a version-1 bundle carries no index proof: nothing shows it holds every "
+                "event of the dossier",
+                expected="bundle v2 with index evidence",
+                found="v1",
+            ),
+            step=10,
+        )
+        return
+    try:
+        commit = open_commit(bundle.index, checkpoint=checkpoint, log_keys=trust.log_public_keys())
+    except HosoError as err:
+        findings.error(err, step=10, where="bundle index commit")
+        return
+    for stream, entries in ((bundle.dossier, bundle.events), (REGISTRY_STREAM, bundle.registry)):
+        try:
+            state = look_up(bundle.index, commit, stream)
+        except HosoError as err:
+            findings.error(err, step=10, stream=stream)
+            continue
+        last = _last(entries)
+        found = "no event" if last is None else f"n={last[0]} head {last[1].hex()}"
+        expected = "no event" if state is None else f"n={state.n} head {state.head.hex()}"
+        if found != expected:
+            findings.error(
+                BundleIncomplete(
+                    "the bundle does not hold every event the index says the stream has at "
+                    "this checkpoint",
+                    where=f"stream {stream}",
+                    expected=expected,
+                    found=found,
+                ),
+                step=10,
+                stream=stream,
+            )
+
+
+def _last(entries: tuple[BundleEntry, ...]) -> tuple[int, bytes] | None:
+    """(n, event hash) of the last entry, by n (None: no entry)."""
+    best: tuple[int, bytes] | None = None
+    for entry in entries:
+        try:
+            event = parse_record(entry.record)
+        except HosoError:
+            continue
+        if best is None or event.body.n > best[0]:
+            best = (event.body.n, event.event_hash)
+    return best
 
 
 def _included(bundle: Bundle, size: int, root: bytes, findings: Findings) -> list[LogEntry]:

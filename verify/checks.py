@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from ledger.core.errors import MalformedError, VerificationError
+from verify.index import IndexRootMismatch
 
 
 class Step(NamedTuple):
@@ -22,7 +23,10 @@ class Step(NamedTuple):
 
 STEPS: Final = (
     Step(
-        1, "encoding", "canonical encoding of every record", ("encoding.canonical", "record.shape")
+        1,
+        "encoding",
+        "canonical encoding of every record, and each system stream's payload shapes",
+        ("encoding.canonical", "record.shape", "domain.payload"),
     ),
     Step(2, "hashes", "record hashes and origin", ("event.hash", "event.origin")),
     Step(
@@ -41,7 +45,7 @@ STEPS: Final = (
         4,
         "chains",
         "every stream's chain: gapless n, prev links, time order",
-        ("chain.position", "chain.link", "chain.time", "log.row"),
+        ("chain.position", "chain.link", "chain.time", "log.row", "stream.type"),
     ),
     Step(
         5,
@@ -81,8 +85,14 @@ STEPS: Final = (
         "the post-audit rules over every dossier, then the personal-data rules",
         ("rule.*", "privacy.*"),
     ),
+    Step(
+        10,
+        "index",
+        "the stream index rebuilt from the log equals every committed root (in the log pass)",
+        ("index.root_mismatch",),
+    ),
 )
-"""The steps, in order. Steps 1–5 run in one streaming pass over the log."""
+"""The steps, in order. Steps 1–5 and 10 run in one streaming pass over the log."""
 
 BY_NUMBER: Final = {s.number: s for s in STEPS}
 
@@ -159,6 +169,12 @@ class BundleMismatch(VerificationError):
     check = "bundle.mismatch"
 
 
+class BundleIncomplete(VerificationError):
+    """A bundle does not hold every event the committed index says its streams have."""
+
+    check = "bundle.incomplete"
+
+
 class MalformedTrust(MalformedError):
     """A trust file line can't be read (docs/verify.md §Trust file)."""
 
@@ -166,6 +182,7 @@ class MalformedTrust(MalformedError):
 
 
 NEW_CHECKS: Final = (
+    IndexRootMismatch,
     EventOriginMismatch,
     SignatureRoleMissing,
     RegistryChangeRefused,
@@ -178,6 +195,7 @@ NEW_CHECKS: Final = (
     CosignatureMissing,
     MalformedBundle,
     BundleMismatch,
+    BundleIncomplete,
     MalformedTrust,
 )
 """The check ids this package adds (docs/verify.md lists them; a test compares)."""

@@ -38,6 +38,7 @@ from ledger.core.registry import (
     registry_change,
 )
 from ledger.core.signing import KeyId, PublicKey
+from ledger.domain.streams import INDEX_STREAM
 from verify.checks import (
     ChainTimeBackwards,
     EventOriginMismatch,
@@ -46,6 +47,7 @@ from verify.checks import (
     SignatureRoleMissing,
 )
 from verify.findings import Findings, ReportFinding
+from verify.index import IndexCheck
 from verify.roles import acting_roles
 from verify.sigpool import BatchChecker, Malformed, Parsed, signature_ok
 from verify.source import LogEntry
@@ -100,10 +102,18 @@ class LogPass:
         authorities: Mapping[KeyId, PublicKey],
         findings: Findings,
         root_sizes: Iterable[int] = (),
+        log_keys: Mapping[KeyId, PublicKey] | None = None,
+        rebuild_index: bool = True,
     ) -> None:
+        """``rebuild_index=False`` for a partial log (a bundle): its commits are checked by
+        their lookup proofs instead of a rebuild."""
         self.origin = origin
+        self.rebuild_index = rebuild_index
         self.findings = findings
         self.keys = KeyBook(authorities)
+        self.log_keys = dict(log_keys or {})
+        self.keys.public_keys.update((bytes(k), bytes(v)) for k, v in self.log_keys.items())
+        self.index = IndexCheck(findings)
         self.heads: dict[str, Head] = {}
         self.compact = merkle.CompactRange()
         self.root_sizes = set(root_sizes)
@@ -152,8 +162,10 @@ class LogPass:
             )
         else:
             self._hashes(entry, checked, leaf)
+            self._schema(checked, leaf)
             self._signatures(entry, checked, leaf)
             self._chain(entry, checked, leaf)
+            self._index(checked, leaf)
         self.compact.append(Hash(checked.leaf_hash))
         if self.compact.size in self.root_sizes:
             self.roots[self.compact.size] = self.compact.root()
@@ -232,8 +244,50 @@ class LogPass:
                 )
         if p.stream == REGISTRY_STREAM:
             self._registry(entry, p, leaf, valid)
+        elif p.stream == INDEX_STREAM:
+            self._log_signed(p, leaf)
         else:
             self._key_roles(p, leaf, valid)
+
+    def _schema(self, p: Parsed, leaf: int) -> None:
+        """The stream holds this event type with this payload shape (steps 1 and 4)."""
+        if p.schema is None:
+            return
+        self.findings.add(
+            ReportFinding(
+                p.schema.check,
+                1 if p.schema.malformed else 4,
+                "malformed" if p.schema.malformed else "integrity",
+                p.schema.detail,
+                stream=p.stream,
+                n=p.n,
+                leaf=leaf,
+                where=p.schema.where,
+            )
+        )
+
+    def _log_signed(self, p: Parsed, leaf: int) -> None:
+        """An index commit is signed by the trusted log key (as checkpoints are)."""
+        for index, kid in enumerate(p.key_ids):
+            if kid not in self.log_keys and kid in self.keys.public_keys:
+                self._report(
+                    SignatureUnknownKey(
+                        "an index commit must be signed by the trusted log key only",
+                        where=f"leaf {leaf} signature {index}",
+                        found=kid,
+                    ),
+                    3,
+                    p,
+                    leaf,
+                )
+
+    def _index(self, p: Parsed, leaf: int) -> None:
+        """Step 10: feed the index rebuild; at a commit, compare the roots."""
+        if not self.rebuild_index:
+            return
+        if p.commit is not None and all(k in self.log_keys for k in p.key_ids) and not p.bad:
+            self.index.commit(p.commit, leaf=leaf, stream=p.stream, n=p.n)
+        self.index.observe(leaf=leaf, stream=p.stream, n=p.n, head=p.event_hash, results=p.results)
 
     def _registry(self, entry: LogEntry, p: Parsed, leaf: int, valid: list[bool]) -> None:
         for index, kid in enumerate(p.key_ids):

@@ -71,6 +71,7 @@ def verify_ledger(
     log_pass = LogPass(
         origin=trust.origin,
         authorities=trust.authorities,
+        log_keys=trust.log_public_keys(),
         findings=findings,
         root_sizes={a.checkpoint.size for a in report.checkpoints},
     )

@@ -20,10 +20,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import NamedTuple
 
-from ledger.core.errors import MalformedError
+from ledger.core.errors import HosoError, MalformedError
 from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import EventHash, event_signature_message, leaf_hash
+from ledger.core.index import ResultStatus
 from ledger.core.signing import Verification, signature_valid, signatures_valid
+from ledger.domain.streams import (
+    INDEX_STREAM,
+    IndexCommit,
+    check_stream_event,
+    index_commit,
+    is_system,
+    result_changes,
+)
 
 
 class Parsed(NamedTuple):
@@ -41,6 +50,18 @@ class Parsed(NamedTuple):
     bad: tuple[int, ...]  # indices of signatures that did not verify
     unchecked: tuple[int, ...]  # indices of signatures whose key was not given
     leaf_hash: bytes
+    schema: SchemaError | None = None  # the stream's schema refused it
+    results: tuple[ResultStatus, ...] = ()  # what it does to its results (the index fold)
+    commit: IndexCommit | None = None  # an IndexCommitted event's payload
+
+
+class SchemaError(NamedTuple):
+    """Why a record's stream does not hold it (``stream.type``, ``domain.payload``...)."""
+
+    check: str
+    detail: str
+    where: str | None
+    malformed: bool
 
 
 class Malformed(NamedTuple):
@@ -85,6 +106,14 @@ def check_records(records: Sequence[bytes], keys: Mapping[bytes, bytes]) -> list
             elif not next(results):
                 bad.append(index)
         body = item.body
+        schema = None
+        try:
+            check_stream_event(body)
+        except HosoError as err:
+            schema = SchemaError(err.check, err.detail, err.where, isinstance(err, MalformedError))
+        commit = None
+        if body.stream == INDEX_STREAM and schema is None:
+            commit = index_commit(body)
         out.append(
             Parsed(
                 body.origin,
@@ -99,6 +128,11 @@ def check_records(records: Sequence[bytes], keys: Mapping[bytes, bytes]) -> list
                 tuple(bad),
                 tuple(unchecked),
                 leaf_hash(record),
+                schema,
+                result_changes(body.type, body.payload, body.n)
+                if not is_system(body.stream)
+                else (),
+                commit,
             )
         )
     return out

@@ -32,6 +32,10 @@ class TrustRoots:
     witnesses: tuple[CosignatureVerifier, ...] = ()
     min_witnesses: int = 0
 
+    def log_public_keys(self) -> dict[KeyId, PublicKey]:
+        """The log keys by hoso key id: they also sign the index commits."""
+        return {key_id(k.public_key): k.public_key for k in self.log_keys}
+
 
 @dataclass
 class _Lines:

@@ -14,6 +14,7 @@ __all__ = [
     "errors",
     "event",
     "hashing",
+    "index",
     "merkle",
     "note",
     "registry",

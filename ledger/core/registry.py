@@ -119,9 +119,9 @@ def key_revoked(key: KeyId, *, reason: str) -> dict[str, Value]:
     return {"key_id": key, "reason": reason}
 
 
-def registry_change(event: SignedEvent) -> RegistryChange:
+def registry_change(event: SignedEvent | EventBody) -> RegistryChange:
     """Read the change a registry event makes; raise MalformedRecord if it makes none."""
-    body = event.body
+    body = event.body if isinstance(event, SignedEvent) else event
     where = body.position
     p = body.payload
     if body.stream != REGISTRY_STREAM:

@@ -59,6 +59,7 @@ from ledger.domain.procedures_data import load_catalogue
 from ledger.privacy.records import PersonalRecord
 from ledger.services.dossiers import DossierPolicy
 from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.commits import IndexCommits
 from ledger.storage.database import open_backend
 from ledger.storage.merkle_log import MerkleLog
 from ledger.storage.store import EventStore
@@ -216,11 +217,20 @@ def generate_ledger(
             raise ValueError(f"{url} already holds a ledger; generate into an empty database")
         authorities: dict[KeyId, PublicKey] = {keys.authority.key_id: keys.authority.public_key}
         store = EventStore(
-            backend, origin=origin, authorities=authorities, policy=DossierPolicy(load_catalogue())
+            backend,
+            origin=origin,
+            authorities=authorities,
+            policy=DossierPolicy(load_catalogue()),
+            log_keys={keys.log.signer.key_id: keys.log.signer.public_key},
         )
         store.append(registry_records(keys, people, origin))
         log = MerkleLog(backend)
-        checkpoints = Checkpoints(log, signer=keys.log, witnesses=[keys.witness.verifier])
+        checkpoints = Checkpoints(
+            log,
+            signer=keys.log,
+            witnesses=[keys.witness.verifier],
+            commits=IndexCommits(store, log),
+        )
         signed: list[int] = []
 
         def half_way() -> None:

@@ -31,5 +31,6 @@ __all__ = [
     "reuse",
     "rules",
     "state",
+    "streams",
     "timeliness",
 ]

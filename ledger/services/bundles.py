@@ -3,8 +3,10 @@
 The exporter reads through the storage layer (leaf index, stored nodes,
 checkpoints); nothing it says is trusted by the verifier, which checks every
 proof against the signed checkpoint (:mod:`verify.bundle`, docs/formats.md §10).
-The bundle covers the latest checkpoint: events integrated after it are left
-out until the next checkpoint.
+The bundle covers the latest checkpoint, which ends with an exact index commit; its
+lookup proofs of the dossier and of the key registry let the verifier check that the
+bundle holds every event of both. Events integrated after it are left out until the
+next checkpoint.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from ledger.core.errors import NotFoundError
 from ledger.core.event import parse_record
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.commits import Commit, exact_commit_at
 from ledger.storage.database import Backend, open_backend
+from ledger.storage.index_store import IndexStore
 from ledger.storage.merkle_log import MerkleLog
-from verify.bundle import RESULT_TYPES, Bundle, BundleEntry
+from verify.bundle_format import RESULT_TYPES, Bundle, BundleEntry
+from verify.evidence import Entry, Evidence, StreamProof
 
 
 class BundleSubjectUnknown(NotFoundError):
@@ -40,6 +45,12 @@ def bundle_of(backend: Backend, *, dossier: str | None = None, result: str | Non
     if latest is None:
         raise BundleSubjectUnknown("the ledger has no signed checkpoint yet")
     checkpoint, stored = latest
+    commit = exact_commit_at(log, checkpoint.size)
+    if commit is None or commit.leaf is None:
+        raise BundleSubjectUnknown(
+            "the latest checkpoint does not end with an index commit: sign a new checkpoint",
+            found=checkpoint.size,
+        )
     if dossier is None:
         if result is None:
             raise BundleSubjectUnknown("name a dossier or a result")
@@ -56,7 +67,24 @@ def bundle_of(backend: Backend, *, dossier: str | None = None, result: str | Non
         result=result or "",
         events=events,
         registry=_entries(backend, log, REGISTRY_STREAM, checkpoint.size),
+        index=index_evidence(backend, log, commit, [dossier, REGISTRY_STREAM], checkpoint.size),
     )
+
+
+def index_evidence(
+    backend: Backend, log: MerkleLog, commit: Commit, streams: list[str], size: int
+) -> Evidence:
+    """The commit entry (with its inclusion proof) and lookup proofs of ``streams``."""
+    if commit.leaf is None:
+        raise BundleSubjectUnknown("the index commit is not integrated yet")
+    index = IndexStore(backend)
+    version = commit.payload.tree_size
+    entry = Entry(
+        commit.leaf,
+        log.leaf_record(commit.leaf),
+        tuple(log.inclusion_proof(index=commit.leaf, size=size)),
+    )
+    return Evidence(entry, tuple(StreamProof(s, index.prove(s, version=version)) for s in streams))
 
 
 def _entries(backend: Backend, log: MerkleLog, stream: str, size: int) -> tuple[BundleEntry, ...]:

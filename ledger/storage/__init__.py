@@ -5,9 +5,11 @@ private to storage."""
 
 __all__ = [
     "checkpoints",
+    "commits",
     "custodian",
     "database",
     "errors",
+    "index_store",
     "keys",
     "keystore",
     "merkle_log",

@@ -1,8 +1,11 @@
 """Signed checkpoints over the integrated tree, and witness cosignatures.
 
 The ledger signs a C2SP checkpoint (origin, size, root) on demand or
-periodically, and keeps every one it issued. Before signing it checks the new
-tree is consistent with the last checkpoint, so it can never sign a fork.
+periodically, and keeps every one it issued. With the event store at hand, every
+checkpoint first commits the stream index (:mod:`ledger.storage.commits`) and ends
+right after an exact commit, so it proves each stream's whole history up to it.
+Before signing it checks the new tree is consistent with the last checkpoint, so it
+can never sign a fork.
 A witness's cosignature is accepted only if it verifies under the witness's
 configured key and the witness's previous cosigned checkpoint is consistent
 with this one.
@@ -20,9 +23,13 @@ from ledger.core.checkpoint import (
     sign_checkpoint,
     split_cosignature,
 )
-from ledger.core.errors import NotFoundError, OutOfServiceError, VerificationError
+from ledger.core.errors import NotFoundError, OutOfServiceError, StateConflict, VerificationError
 from ledger.core.note import Ed25519NoteSigner, Note, NoteSignature, parse_note
+from ledger.storage.commits import IndexCommits
+from ledger.storage.errors import StreamConflict
 from ledger.storage.merkle_log import MerkleLog
+
+COMMIT_ATTEMPTS = 10
 
 
 class CheckpointUnknown(NotFoundError):
@@ -37,6 +44,12 @@ class WitnessUnknown(VerificationError):
     check = "cosignature.unknown_witness"
 
 
+class IndexCommitRaced(StateConflict):
+    """Other writers kept appending between the index build and its commit."""
+
+    check = "checkpoint.index_race"
+
+
 class Checkpoints:
     def __init__(
         self,
@@ -44,12 +57,15 @@ class Checkpoints:
         *,
         signer: Ed25519NoteSigner | None,
         witnesses: Sequence[CosignatureVerifier] = (),
+        commits: IndexCommits | None = None,
     ) -> None:
-        """``signer`` is the log key; without it the checkpoints are read-only."""
+        """``signer`` is the log key; without it the checkpoints are read-only. With
+        ``commits`` every checkpoint commits the stream index first."""
         self.log = log
         self.sql = log.sql
         self.signer = signer
         self.witnesses = {w.name: w for w in witnesses}
+        self.commits = commits
 
     def log_key(self) -> Ed25519NoteSigner:
         """The log key (``checkpoint.no_log_key`` when none is loaded)."""
@@ -58,9 +74,36 @@ class Checkpoints:
         return self.signer
 
     def sign(self, *, now_us: int) -> Note:
-        """Sign a checkpoint at the current integrated size (or return the one at that size)."""
+        """Sign a checkpoint: after an exact index commit when the index is kept, else at
+        the integrated size (or return the one already signed at that size)."""
         signer = self.log_key()
-        size = self.log.size()
+        size = self.log.size() if self.commits is None else self._commit_index(signer, now_us)
+        return self._sign_at(size, signer, now_us)
+
+    def _commit_index(self, signer: Ed25519NoteSigner, now_us: int) -> int:
+        """Integrate, commit the index, integrate; the size of the checkpoint that ends
+        with the exact commit."""
+        commits = self.commits
+        if commits is None:
+            raise LogKeyMissing("no event store to commit the index with")
+        for _ in range(COMMIT_ATTEMPTS):
+            self.log.integrate()
+            size = self.log.size()
+            if commits.exact_at(size) is not None:
+                return size  # nothing since the last exact commit
+            try:
+                commit = commits.commit(signer.signer, now_us=now_us)
+            except StreamConflict:
+                continue  # another signer committed meanwhile
+            self.log.integrate()
+            leaf = self.log.leaf_index(commit.event.event_hash)
+            if leaf == commit.payload.tree_size:
+                return leaf + 1
+        raise IndexCommitRaced(
+            f"no exact index commit in {COMMIT_ATTEMPTS} attempts", found=self.log.size()
+        )
+
+    def _sign_at(self, size: int, signer: Ed25519NoteSigner, now_us: int) -> Note:
         existing = self.note_at(size)
         if existing is not None:
             return existing

@@ -55,6 +55,12 @@ class RegistryRejected(VerificationError):
     check = "registry.rejected"
 
 
+class LogKeyRequired(VerificationError):
+    """An index commit not signed by this ledger's log key."""
+
+    check = "append.log_key"
+
+
 class EventNotStored(NotFoundError):
     """No stored event at this stream position."""
 

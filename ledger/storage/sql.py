@@ -45,6 +45,18 @@ SCHEMA = (
     " subject {blob} NOT NULL, ref TEXT NOT NULL, commitment {blob} NOT NULL,"
     " sealed {blob} NOT NULL, PRIMARY KEY (subject, ref))",
     "CREATE TABLE IF NOT EXISTS hoso_access_pending ( id {serial}, entry {blob} NOT NULL)",
+    # The stream index (docs/formats.md §12), versioned by the tree size it covers: its
+    # internal nodes, its values, and its root at each version built.
+    "CREATE TABLE IF NOT EXISTS hoso_index_nodes ("
+    " depth INTEGER NOT NULL, prefix {blob} NOT NULL, version BIGINT NOT NULL,"
+    " left_hash {blob} NOT NULL, right_hash {blob} NOT NULL,"
+    " left_key {blob}, right_key {blob}, PRIMARY KEY (depth, prefix, version))",
+    "CREATE TABLE IF NOT EXISTS hoso_index_values ("
+    " key {blob} NOT NULL, version BIGINT NOT NULL, stream TEXT NOT NULL,"
+    " value {blob} NOT NULL, PRIMARY KEY (key, version))",
+    "CREATE TABLE IF NOT EXISTS hoso_index_roots ("
+    " version BIGINT PRIMARY KEY, root {blob} NOT NULL, root_key {blob},"
+    " streams BIGINT NOT NULL)",
 )
 
 KEY_REVOKED_SQLSTATE = "KR001"

@@ -8,9 +8,12 @@ custodial signer), and the store checks, in order, for each record of a batch:
 3. ``chain.position`` / ``chain.link`` — it continues its stream's head
    (a byte-identical resubmission of a stored event is reported, not stored twice;
    a different event at a taken position raises :class:`StreamConflict` with the head);
+   ``stream.type`` / ``domain.payload`` — a system stream holds only its own event
+   types, with their payload shape (:func:`ledger.domain.streams.check_stream_event`);
 4. ``key.unregistered`` / ``key.revoked`` / ``signature.invalid`` /
    ``signature.actor`` — every signature is valid, by a key registered and not
-   revoked, and one of them is the actor's (registry events: authority keys);
+   revoked, and one of them is the actor's (registry events: authority keys; index
+   commits on ``system/index``: the log key);
 5. the domain policy, if one is set (the dossier lifecycle: ``domain.*``);
 6. insertion through eventsourcing's recorder in one transaction, where the
    (stream, n) primary key settles races: exactly one writer wins.
@@ -58,7 +61,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.core.chain import verify_link
-from ledger.core.errors import HosoError
+from ledger.core.errors import HosoError, VerificationError
 from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import event_signature_message
 from ledger.core.registry import (
@@ -72,18 +75,23 @@ from ledger.core.signing import (
     signatures_valid,
     verify_signature,
 )
+from ledger.domain.streams import INDEX_STREAM, check_stream_event
 from ledger.storage.database import Backend
 from ledger.storage.errors import (
     ActorSignatureMissing,
     EventNotStored,
     KeyRevoked,
     KeyUnregistered,
+    LogKeyRequired,
     OriginMismatch,
     RegistryRejected,
     StreamConflict,
 )
 from ledger.storage.keys import KeyRecord, key_records, registry_statement
 from ledger.storage.sql import EVENTS_TABLE
+
+TRUST_ROOT_STREAMS = frozenset({REGISTRY_STREAM, INDEX_STREAM})
+"""Streams signed by configured keys (authorities, the log key), not registered ones."""
 
 PARALLEL_VERIFY_MIN = 32
 """Batches with at least this many signatures verify them on all CPUs, the calling
@@ -136,11 +144,15 @@ class EventStore:
         authorities: Mapping[KeyId, PublicKey],
         cache_size: int = 10_000,
         policy: AppendPolicy | None = None,
+        log_keys: Mapping[KeyId, PublicKey] | None = None,
     ) -> None:
+        """``authorities`` sign the key registry; ``log_keys`` (the ledger's log key, when
+        this process holds it) sign the index commits on ``system/index``."""
         self.backend = backend
         self.policy = policy
         self.origin = origin
         self.authorities = dict(authorities)
+        self.log_keys = dict(log_keys or {})
         self.cache_size = cache_size
         self._lock = threading.Lock()
         self._head_hints: OrderedDict[str, SignedEvent] = OrderedDict()
@@ -222,6 +234,7 @@ class EventStore:
                 Appended(event.body.stream, event.body.n, event.event_hash, duplicate=duplicate)
             )
             if not duplicate:
+                check_stream_event(event.body)
                 fresh.append(event)
         if not fresh:
             return results
@@ -350,7 +363,7 @@ class EventStore:
         todo = [
             item
             for event, message in zip(events, messages, strict=True)
-            if event.body.stream != REGISTRY_STREAM
+            if event.body.stream not in TRUST_ROOT_STREAMS
             for sig in event.signatures
             if (record := known.get(sig.key_id)) is not None and not record.revoked
             if (item := (record.public_key, message, sig.signature)) not in verified
@@ -363,6 +376,9 @@ class EventStore:
                 self._check_authority(event, message)
                 checked.statements.append(registry_statement(event, known, self.keys))
                 checked.registry_keys.add(registry_change(event).key_id)
+                continue
+            if event.body.stream == INDEX_STREAM:
+                self._check_trust_root(event, message, self.log_keys, LogKeyRequired)
                 continue
             actor_signed = False
             for index, sig in enumerate(event.signatures):
@@ -392,12 +408,22 @@ class EventStore:
         return checked
 
     def _check_authority(self, event: SignedEvent, message: bytes) -> None:
+        self._check_trust_root(event, message, self.authorities, RegistryRejected)
+
+    def _check_trust_root(
+        self,
+        event: SignedEvent,
+        message: bytes,
+        roots: Mapping[KeyId, PublicKey],
+        refusal: type[VerificationError],
+    ) -> None:
+        """Every signature is by one of ``roots`` (configured keys, not registered ones)."""
         for index, sig in enumerate(event.signatures):
             where = f"{event.body.position} signature {index}"
-            public_key = self.authorities.get(sig.key_id)
+            public_key = roots.get(sig.key_id)
             if public_key is None:
-                raise RegistryRejected(
-                    "registry events are signed by authority keys only",
+                raise refusal(
+                    f"{event.body.stream} events are signed by trust-root keys only",
                     where=where,
                     found=sig.key_id,
                 )

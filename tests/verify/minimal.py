@@ -55,7 +55,8 @@ from ledger.domain.due import DueDate, compute_due
 from ledger.domain.procedures import Catalogue
 from ledger.domain.procedures_data import load_catalogue
 from tests.support.memory_tree import MemoryTree
-from verify.bundle import Bundle, BundleEntry, verify_bundle
+from verify.bundle import verify_bundle
+from verify.bundle_format import Bundle, BundleEntry
 from verify.checks import STEPS, Step
 from verify.findings import ReportFinding
 from verify.run import Report, verify_ledger

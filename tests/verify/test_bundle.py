@@ -18,7 +18,8 @@ from ledger.domain.calendar_data import load_calendar
 from ledger.domain.procedures_data import load_catalogue
 from ledger.services.bundles import BundleSubjectUnknown, export_bundle
 from tests.support.tamperable import NOW_US, Tamperable
-from verify.bundle import Bundle, BundleEntry, parse_bundle, verify_bundle
+from verify.bundle import verify_bundle
+from verify.bundle_format import Bundle, BundleEntry, parse_bundle
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_VERIFIED
 from verify.run import Report
 from verify.trust import parse_trust
@@ -117,12 +118,41 @@ def test_garbage_is_malformed() -> None:
     assert report.exit_code() == EXIT_MALFORMED
 
 
-def test_the_documented_limit_a_bundle_cut_at_the_end_still_verifies() -> None:
-    """docs/formats.md §10: a bundle proves inclusion and the chain up to its last event;
-    it cannot prove that no later event of the dossier exists before the checkpoint."""
+def test_a_bundle_cut_at_the_end_is_incomplete() -> None:
+    """The index commit says the dossier has two events at the checkpoint: a bundle that
+    drops the last one (a revocation, a refusal...) no longer verifies."""
     bundle = parse_bundle(DATA)
     report = check(_tampered(events=bundle.events[:1]))
-    assert non_rule(report) == Counter()
+    assert non_rule(report) == Counter({"bundle.incomplete": 1})
+    (finding,) = [f for f in report.findings.kept if f.check == "bundle.incomplete"]
+    assert finding.stream == bundle.dossier
+    assert "n=2" in str(finding.expected)
+    assert "n=1" in str(finding.found)
+    assert report.exit_code() == EXIT_INTEGRITY
+
+
+def test_a_registry_cut_at_the_end_is_incomplete() -> None:
+    """Dropping the key registry's last event (a revocation, say) is found too."""
+    bundle = parse_bundle(DATA)
+    report = check(_tampered(registry=bundle.registry[:1]))
+    assert "bundle.incomplete" in non_rule(report)
+
+
+def test_a_version_1_bundle_proves_no_completeness() -> None:
+    report = check(_tampered(index=None))
+    assert non_rule(report) == Counter({"bundle.incomplete": 1})
+
+
+def test_a_lookup_proof_of_another_stream_is_refused() -> None:
+    bundle = parse_bundle(DATA)
+    assert bundle.index is not None
+    dossier, registry = bundle.index.proofs
+    swapped = replace(
+        bundle.index, proofs=(replace(dossier, stream="000.39.05.H26-260302-0002"), registry)
+    )
+    report = check(_tampered(index=swapped))
+    assert "index.proof" in non_rule(report)
+    assert report.exit_code() != EXIT_VERIFIED
 
 
 def test_export_then_verify_on_both_backends(tamperable: Tamperable) -> None:

@@ -29,7 +29,7 @@ from tests.verify.minimal import (
     clean_ledger,
     verify_bundle_bytes,
 )
-from verify.bundle import BundleEntry
+from verify.bundle_format import BundleEntry
 from verify.run import Report
 
 LEDGER = clean_ledger()
