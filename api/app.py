@@ -30,6 +30,7 @@ from api.routes import (
     commands,
     dossiers,
     events,
+    index,
     portal,
     proofs,
     seals,
@@ -54,6 +55,7 @@ ROUTERS = (
     citizens.router,
     checkpoints.router,
     proofs.router,
+    index.router,
     witness.router,
     seals.router,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from ledger.core.errors import MalformedError, VerificationError
+from verify.evidence import CommitNotProven, MalformedEvidence
 from verify.index import IndexRootMismatch
 
 
@@ -196,6 +197,8 @@ NEW_CHECKS: Final = (
     MalformedBundle,
     BundleMismatch,
     BundleIncomplete,
+    MalformedEvidence,
+    CommitNotProven,
     MalformedTrust,
 )
 """The check ids this package adds (docs/verify.md lists them; a test compares)."""

@@ -26,17 +26,23 @@ of that checkpoint; an absence proof says it has none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from ledger.core import encoding, merkle
-from ledger.core.checkpoint import Checkpoint
+from ledger.core.checkpoint import (
+    Checkpoint,
+    CosignatureVerifier,
+    open_checkpoint,
+    verify_cosignatures,
+)
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.event import parse_record, verify_signatures
 from ledger.core.hashing import leaf_hash
 from ledger.core.index import LookupProof, StreamState, index_key, verify_lookup
-from ledger.core.signing import KeyId, PublicKey
+from ledger.core.note import Ed25519Verifier
+from ledger.core.signing import KeyId, PublicKey, key_id
 from ledger.domain.streams import INDEX_STREAM, IndexCommit, index_commit
 
 PROOF_KIND: Final = "hoso/index-proof"
@@ -212,3 +218,46 @@ def look_up(evidence: Evidence, commit: IndexCommit, stream: str) -> StreamState
     if proof is None:
         raise MalformedEvidence("no lookup proof for this stream", where=stream)
     return verify_lookup(proof.lookup, root=commit.root, stream=stream)
+
+
+@dataclass(frozen=True)
+class IndexAnswer:
+    """What a checked index proof says of one stream, and how fresh that is."""
+
+    stream: str
+    state: StreamState | None  # None: the stream has no event in the checkpoint
+    checkpoint: Checkpoint
+    witnesses: tuple[str, ...]  # trusted witnesses whose cosignatures verified
+    as_of_s: int | None  # the latest of their cosignature times (None: no witness)
+
+
+def verify_index_proof(
+    data: bytes,
+    *,
+    origin: str,
+    log_keys: Sequence[Ed25519Verifier],
+    witnesses: Sequence[CosignatureVerifier],
+    stream: str,
+) -> IndexAnswer:
+    """Check a standalone index proof under trust roots alone; what it proves of ``stream``.
+
+    Raises: the document's shape (``index.evidence_shape``), the checkpoint's signature
+    and origin (``note.*``, ``checkpoint.origin``), a witness's bad cosignature
+    (``cosignature.invalid``), the commit (``merkle.inclusion``, ``index.commit``,
+    ``signature.*``) or the lookup (``index.proof``).
+    """
+    document = parse_index_proof(data)
+    if document.origin != origin:
+        raise CommitNotProven(
+            "the proof is for another ledger", expected=origin, found=document.origin
+        )
+    checkpoint, note = open_checkpoint(document.checkpoint, origin=origin, log_keys=log_keys)
+    times: dict[str, int] = {}
+    for witness in witnesses:
+        times.update(verify_cosignatures(note, [witness]))
+    keys = {key_id(k.public_key): k.public_key for k in log_keys}
+    commit = open_commit(document.evidence, checkpoint=checkpoint, log_keys=keys)
+    state = look_up(document.evidence, commit, stream)
+    return IndexAnswer(
+        stream, state, checkpoint, tuple(sorted(times)), max(times.values()) if times else None
+    )

@@ -263,6 +263,8 @@ class LogPass:
                 n=p.n,
                 leaf=leaf,
                 where=p.schema.where,
+                expected=p.schema.expected,
+                found=p.schema.found,
             )
         )
 

@@ -20,14 +20,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import NamedTuple
 
-from ledger.core.errors import HosoError, MalformedError
+from ledger.core.errors import HosoError, MalformedError, render
 from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import EventHash, event_signature_message, leaf_hash
 from ledger.core.index import ResultStatus
+from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import Verification, signature_valid, signatures_valid
 from ledger.domain.streams import (
     INDEX_STREAM,
     IndexCommit,
+    WrongStream,
     check_stream_event,
     index_commit,
     is_system,
@@ -62,6 +64,19 @@ class SchemaError(NamedTuple):
     detail: str
     where: str | None
     malformed: bool
+    expected: str | None = None  # rendered as findings render them
+    found: str | None = None
+
+    @classmethod
+    def of(cls, err: HosoError) -> SchemaError:
+        return cls(
+            err.check,
+            err.detail,
+            err.where,
+            isinstance(err, MalformedError),
+            None if err.expected is None else render(err.expected),
+            None if err.found is None else render(err.found),
+        )
 
 
 class Malformed(NamedTuple):
@@ -109,8 +124,12 @@ def check_records(records: Sequence[bytes], keys: Mapping[bytes, bytes]) -> list
         schema = None
         try:
             check_stream_event(body)
+        except WrongStream as err:
+            schema = SchemaError.of(err)
         except HosoError as err:
-            schema = SchemaError(err.check, err.detail, err.where, isinstance(err, MalformedError))
+            # the registry pass reports a registry payload's own fault (once, in step 1)
+            if body.stream != REGISTRY_STREAM:
+                schema = SchemaError.of(err)
         commit = None
         if body.stream == INDEX_STREAM and schema is None:
             commit = index_commit(body)

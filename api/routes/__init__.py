@@ -7,6 +7,7 @@ __all__ = [
     "commands",
     "dossiers",
     "events",
+    "index",
     "portal",
     "proofs",
     "seals",

@@ -2,17 +2,20 @@
 
 A C2SP signed note (§6.1) signed by the ledger's log key, whose text is::
 
-    hoso seal trust list v1
+    hoso seal trust list v2
     origin <ledger origin>
     issued <seconds UTC>
+    witness <C2SP vkey, type 0x04>     (zero or more: whose cosignatures count)
     key <hoso key id, 32 hex> <agency> <base64 public key> <from s> <until s|-> \
 <from leaf|-> <until leaf|->
     ...
 
 one ``key`` line per agency seal key (role ``agency_seal``), sorted by key
-id, wrapped above for the docstring only. ``from``/``until`` are the times
-(seconds UTC) of the registry events that registered and revoked the key;
-the leaves are those events' positions in the global log (``-``: not
+id, wrapped above for the docstring only. The ``witness`` lines (sorted) name the
+witnesses whose cosignatures of a checkpoint a status check counts (the freshness a
+citizen is shown). A v1 list (header ``... v1``) has no witness lines.
+``from``/``until`` are the times (seconds UTC) of the registry events that
+registered and revoked the key; the leaves are those events' positions in the global log (``-``: not
 integrated yet / not revoked). Offline verifiers check the seal's issue
 time against the times; the online check uses the leaf positions. No two
 keys may share the first 8 bytes of their key id (the seal carries only
@@ -27,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.errors import MalformedKey
 from ledger.core.note import Ed25519NoteSigner, Ed25519Verifier, Note, parse_note, verify_note
 from ledger.core.seal import (
     SEAL_KEY_ID_SIZE,
@@ -40,7 +45,8 @@ from ledger.core.seal import (
 )
 from ledger.core.signing import KEY_ID_SIZE, PUBLIC_KEY_SIZE, KeyId, PublicKey, key_id
 
-HEADER: Final = "hoso seal trust list v1"
+HEADER: Final = "hoso seal trust list v2"
+HEADER_V1: Final = "hoso seal trust list v1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,14 +71,18 @@ class TrustList:
     origin: str
     issued_s: int
     keys: tuple[TrustedSealKey, ...]
+    witnesses: tuple[str, ...] = ()  # C2SP cosignature vkeys
 
     def __post_init__(self) -> None:
+        for vkey in self.witnesses:
+            parse_cosignature_vkey(vkey)
         short = [k.key_id[:SEAL_KEY_ID_SIZE] for k in self.keys]
         if len(set(short)) != len(short):
             raise SealTrustList("two keys share the 8-byte seal key id prefix")
 
     def text(self) -> str:
         lines = [HEADER, f"origin {self.origin}", f"issued {self.issued_s}"]
+        lines += [f"witness {w}" for w in sorted(self.witnesses)]
         lines += [k.line() for k in sorted(self.keys, key=lambda k: k.key_id)]
         return "\n".join(lines) + "\n"
 
@@ -81,6 +91,9 @@ class TrustList:
             if key.key_id[:SEAL_KEY_ID_SIZE] == short_id:
                 return key
         raise SealUnknownKey("no agency seal key in the trust list has this key id", found=short_id)
+
+    def witness_verifiers(self) -> list[CosignatureVerifier]:
+        return [parse_cosignature_vkey(w) for w in self.witnesses]
 
 
 def sign_trust_list(trust: TrustList, signer: Ed25519NoteSigner) -> Note:
@@ -96,13 +109,24 @@ def open_trust_list(data: bytes, verifiers: Sequence[Ed25519Verifier]) -> TrustL
 
 def parse_trust_list_text(text: str) -> TrustList:
     lines = text.split("\n")[:-1]
-    if len(lines) < 3 or lines[0] != HEADER:
+    if len(lines) < 3 or lines[0] not in (HEADER, HEADER_V1):
         raise SealTrustList(f"trust list must start with {HEADER!r}, origin and issued lines")
     origin, issued = _tagged(lines[1], "origin"), _tagged(lines[2], "issued")
-    keys = tuple(_key_line(line, i) for i, line in enumerate(lines[3:], start=4))
+    rest = lines[3:]
+    witnesses: list[str] = []
+    while lines[0] == HEADER and rest and rest[0].startswith("witness "):
+        witnesses.append(_tagged(rest.pop(0), "witness"))
+    if witnesses != sorted(witnesses):
+        raise SealTrustList("witness lines are not sorted")
+    keys = tuple(_key_line(line, i) for i, line in enumerate(rest, start=4 + len(witnesses)))
     if [k.key_id for k in keys] != sorted(k.key_id for k in keys):
         raise SealTrustList("key lines are not sorted by key id")
-    return TrustList(origin=origin, issued_s=_int(issued, "issued"), keys=keys)
+    try:
+        return TrustList(
+            origin=origin, issued_s=_int(issued, "issued"), keys=keys, witnesses=tuple(witnesses)
+        )
+    except MalformedKey as err:
+        raise SealTrustList(f"a witness line's vkey: {err.detail}") from err
 
 
 def _tagged(line: str, tag: str) -> str:

@@ -22,7 +22,7 @@ commits the index and in the verifier that rebuilds it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -220,3 +220,22 @@ def next_state(
     """The stream's index value after its event at position ``n`` with hash ``head``."""
     state = StreamState(stream, n, head, () if before is None else before.results)
     return with_results(state, changes) if changes else state
+
+
+def fold_states(
+    events: Iterable[tuple[EventBody, bytes]],
+    before: Mapping[str, StreamState] | None = None,
+) -> dict[str, StreamState]:
+    """Every stream's index value after ``events`` (body and event hash, in log order),
+    from ``before`` (default: an empty index). The reference fold the store's index and
+    the verifier's rebuild must agree with."""
+    states = dict(before or {})
+    for body, head in events:
+        states[body.stream] = next_state(
+            states.get(body.stream),
+            stream=body.stream,
+            n=body.n,
+            head=head,
+            changes=result_changes(body.type, body.payload, body.n),
+        )
+    return states

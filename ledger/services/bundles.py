@@ -14,13 +14,12 @@ from __future__ import annotations
 from ledger.core.errors import NotFoundError
 from ledger.core.event import parse_record
 from ledger.core.registry import REGISTRY_STREAM
+from ledger.services.index_proofs import index_evidence
 from ledger.storage.checkpoints import Checkpoints
-from ledger.storage.commits import Commit, exact_commit_at
+from ledger.storage.commits import exact_commit_at
 from ledger.storage.database import Backend, open_backend
-from ledger.storage.index_store import IndexStore
 from ledger.storage.merkle_log import MerkleLog
 from verify.bundle_format import RESULT_TYPES, Bundle, BundleEntry
-from verify.evidence import Entry, Evidence, StreamProof
 
 
 class BundleSubjectUnknown(NotFoundError):
@@ -69,22 +68,6 @@ def bundle_of(backend: Backend, *, dossier: str | None = None, result: str | Non
         registry=_entries(backend, log, REGISTRY_STREAM, checkpoint.size),
         index=index_evidence(backend, log, commit, [dossier, REGISTRY_STREAM], checkpoint.size),
     )
-
-
-def index_evidence(
-    backend: Backend, log: MerkleLog, commit: Commit, streams: list[str], size: int
-) -> Evidence:
-    """The commit entry (with its inclusion proof) and lookup proofs of ``streams``."""
-    if commit.leaf is None:
-        raise BundleSubjectUnknown("the index commit is not integrated yet")
-    index = IndexStore(backend)
-    version = commit.payload.tree_size
-    entry = Entry(
-        commit.leaf,
-        log.leaf_record(commit.leaf),
-        tuple(log.inclusion_proof(index=commit.leaf, size=size)),
-    )
-    return Evidence(entry, tuple(StreamProof(s, index.prove(s, version=version)) for s in streams))
 
 
 def _entries(backend: Backend, log: MerkleLog, stream: str, size: int) -> tuple[BundleEntry, ...]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import EllipsisType
 from typing import Final, NamedTuple
@@ -36,6 +36,7 @@ from ledger.core.checkpoint import Checkpoint, Cosigner, sign_checkpoint
 from ledger.core.encoding import Value
 from ledger.core.event import EventBody, EventSignature, SignedEvent, parse_record, sign_event
 from ledger.core.hashing import GENESIS_PREV, EventHash, Hash, leaf_hash
+from ledger.core.index import IndexTree
 from ledger.core.merkle import root_from_leaves
 from ledger.core.note import Ed25519NoteSigner, Note, NoteSignature, format_vkey
 from ledger.core.registry import (
@@ -54,10 +55,18 @@ from ledger.domain.calendar_data import load_calendar
 from ledger.domain.due import DueDate, compute_due
 from ledger.domain.procedures import Catalogue
 from ledger.domain.procedures_data import load_catalogue
+from ledger.domain.streams import (
+    INDEX_COMMITTED,
+    INDEX_STREAM,
+    IndexCommit,
+    fold_states,
+    index_payload,
+)
 from tests.support.memory_tree import MemoryTree
 from verify.bundle import verify_bundle
 from verify.bundle_format import Bundle, BundleEntry
 from verify.checks import STEPS, Step
+from verify.evidence import Evidence, StreamProof
 from verify.findings import ReportFinding
 from verify.run import Report, verify_ledger
 from verify.source import LogEntry, MemorySource
@@ -439,6 +448,10 @@ class MinimalLedger:
     def trust(self) -> TrustRoots:
         return parse_trust(self.trust_text())
 
+    def recs(self) -> list[bytes]:
+        """The stored records, in leaf order."""
+        return [e.record for e in self.entries]
+
     def source(self) -> MemorySource:
         return MemorySource(list(self.entries), self.notes())
 
@@ -542,24 +555,51 @@ def verify(ledger: MinimalLedger, *, batch: int = 1000, retention_us: int | None
 # --- offline bundles ------------------------------------------------------------------
 
 
+def with_index_commit(ledger: MinimalLedger) -> MinimalLedger:
+    """A copy of ``ledger`` with the log key's ``IndexCommitted`` record over all its
+    records appended (docs/formats.md §12), as the store ends each checkpoint."""
+    states = fold_states((e.body, e.event_hash) for e in map(parse_record, ledger.recs()))
+    tree = IndexTree()
+    tree.set(states.values())
+    committed = replace(ledger, entries=list(ledger.entries), heads=dict(ledger.heads))
+    payload = index_payload(IndexCommit(ledger.size, tree.root.hash, len(tree.values)))
+    last = parse_record(ledger.entries[-1].record).body.time_us if ledger.entries else T0
+    committed.add(
+        INDEX_STREAM, INDEX_COMMITTED, ORIGIN, payload, [ledger.keys.log.signer], time_us=last
+    )
+    return committed
+
+
 def bundle_of(ledger: MinimalLedger, *, dossier: str = DOSSIER, result: str = "") -> Bundle:
-    """The bundle of ``dossier`` at the whole log's checkpoint (docs/formats.md §10):
-    its records and every registry record, each with its inclusion proof."""
-    tree = MemoryTree([leaf_hash(e.record) for e in ledger.entries])
-    size = ledger.size
+    """The bundle of ``dossier`` at the checkpoint over ``ledger`` and its index commit
+    (docs/formats.md §10): its records and every registry record, each with its inclusion
+    proof, and the index evidence (the commit and the lookup proofs of both streams)."""
+    committed = with_index_commit(ledger)
+    tree = MemoryTree([leaf_hash(e.record) for e in committed.entries])
+    size = committed.size
 
     def entry(leaf: int) -> BundleEntry:
         proof = tree.inclusion_proof(index=leaf, size=size)
-        return BundleEntry(leaf, ledger.entries[leaf].record, tuple(proof))
+        return BundleEntry(leaf, committed.entries[leaf].record, tuple(proof))
 
-    streams = [parse_record(e.record).body.stream for e in ledger.entries]
+    streams = [parse_record(e.record).body.stream for e in committed.entries]
+    states = fold_states((e.body, e.event_hash) for e in map(parse_record, committed.recs()[:-1]))
+    index = IndexTree()
+    index.set(states.values())
     return Bundle(
         origin=ORIGIN,
-        checkpoint=ledger.signed(size).serialise(),
+        checkpoint=committed.signed(size).serialise(),
         dossier=dossier,
         result=result,
         events=tuple(entry(i) for i, s in enumerate(streams) if s == dossier),
         registry=tuple(entry(i) for i, s in enumerate(streams) if s == REGISTRY_STREAM),
+        index=Evidence(
+            entry(size - 1),
+            (
+                StreamProof(dossier, index.prove(dossier)),
+                StreamProof(REGISTRY_STREAM, index.prove(REGISTRY_STREAM)),
+            ),
+        ),
     )
 
 

@@ -28,12 +28,14 @@ from tests.verify.minimal import (
     bundle_of,
     clean_ledger,
     verify_bundle_bytes,
+    with_index_commit,
 )
 from verify.bundle_format import BundleEntry
 from verify.run import Report
 
 LEDGER = clean_ledger()
 BUNDLE = bundle_of(LEDGER)
+COMMITTED = with_index_commit(LEDGER)  # the log the bundle is cut from
 
 
 def check(data: bytes) -> Report:
@@ -65,8 +67,8 @@ def broken(change: str) -> bytes:
         raw["note"] = "x"
     elif change == "another kind":
         raw["kind"] = "hoso/other"
-    elif change == "version 2":
-        raw["v"] = 2
+    elif change == "version 3":
+        raw["v"] = 3
     elif change == "origin as bin":
         raw["origin"] = ORIGIN.encode()
     elif change == "checkpoint as str":
@@ -90,7 +92,7 @@ SHAPES = {
     "no result key": "bundle",
     "an extra key": "bundle",
     "another kind": "bundle",
-    "version 2": "bundle",
+    "version 3": "bundle",
     "origin as bin": "bundle",
     "checkpoint as str": "bundle",
     "events as a map": "bundle",
@@ -149,7 +151,8 @@ def test_a_bundle_for_another_ledger_is_a_mismatch_and_nothing_more() -> None:
 
 def test_events_of_another_dossier_than_named_are_a_mismatch_each() -> None:
     """The bundle names the second dossier but holds the first's five events: one
-    ``bundle.mismatch`` (step 4) per event, at its leaf."""
+    ``bundle.mismatch`` (step 4) per event, at its leaf; and its index evidence proves
+    nothing of the second dossier (``index.evidence_shape``, step 10)."""
     report = check(replace(BUNDLE, dossier=SECOND_DOSSIER).encode())
     assert_findings(
         report,
@@ -163,6 +166,15 @@ def test_events_of_another_dossier_than_named_are_a_mismatch_each() -> None:
                 found=repr(DOSSIER),
             )
             for leaf in range(4, 9)
+        ]
+        + [
+            Expect(
+                "index.evidence_shape",
+                10,
+                "malformed",
+                SECOND_DOSSIER,
+                where=SECOND_DOSSIER,
+            )
         ],
     )
 
@@ -219,7 +231,7 @@ def test_a_broken_proof_drops_its_record_and_breaks_the_chain_after_it() -> None
     bad = BundleEntry(third.leaf, third.record, proof)
     events = (*BUNDLE.events[:2], bad, *BUNDLE.events[3:])
     rebuilt = root_from_inclusion_proof(
-        index=6, size=LEDGER.size, leaf_hash=leaf_hash(third.record), proof=proof
+        index=6, size=COMMITTED.size, leaf_hash=leaf_hash(third.record), proof=proof
     )
     assert_findings(
         check(replace(BUNDLE, events=events).encode()),
@@ -229,8 +241,8 @@ def test_a_broken_proof_drops_its_record_and_breaks_the_chain_after_it() -> None
                 5,
                 "integrity",
                 leaf=6,
-                where=f"leaf 6 of {LEDGER.size}",
-                expected=LEDGER.root().hex(),
+                where=f"leaf 6 of {COMMITTED.size}",
+                expected=COMMITTED.root().hex(),
                 found=rebuilt.hex(),
             ),
             Expect(

@@ -22,12 +22,21 @@ import pytest
 
 from ledger.core import encoding
 from ledger.core.checkpoint import Checkpoint, sign_checkpoint
+from ledger.core.event import parse_record
 from ledger.core.hashing import Hash
+from ledger.core.index import root_of
 from ledger.core.note import Ed25519NoteSigner, Note
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.core.signing import Signer
 from ledger.domain import lifecycle as ev
 from ledger.domain.state import format_time
+from ledger.domain.streams import (
+    INDEX_COMMITTED,
+    INDEX_STREAM,
+    IndexCommit,
+    fold_states,
+    index_payload,
+)
 from tests.verify.minimal import (
     CALENDAR,
     DAY,
@@ -659,6 +668,75 @@ def plant_privacy_access_assignment() -> Planted:
     ]
 
 
+# --- system streams and the stream index (steps 1, 4, 10) ----------------------------------
+
+
+def _index_commit(ledger: MinimalLedger, kind: str, payload: dict[str, encoding.Value]) -> None:
+    """A record on ``system/index`` of ``kind``, signed by the trusted log key."""
+    ledger.add(INDEX_STREAM, kind, ORIGIN, payload, [ledger.keys.log.signer])
+
+
+def plant_stream_type() -> Planted:
+    """A log-signed record on ``system/index`` of a type that stream does not hold."""
+    ledger = clean_ledger()
+    _index_commit(ledger, "DataAccessed", index_payload(IndexCommit(ledger.size, bytes(32), 2)))
+    return ledger, [
+        Expect(
+            "stream.type",
+            4,
+            "integrity",
+            INDEX_STREAM,
+            1,
+            FIRST_NEW_LEAF,
+            f"stream {INDEX_STREAM} n=1",
+            repr([INDEX_COMMITTED]),
+            quoted("DataAccessed"),
+        )
+    ]
+
+
+def plant_domain_payload() -> Planted:
+    """An ``IndexCommitted`` without its ``root``: step 1, and no index check on it."""
+    ledger = clean_ledger()
+    payload = index_payload(IndexCommit(ledger.size, bytes(32), 2))
+    del payload["root"]
+    _index_commit(ledger, INDEX_COMMITTED, payload)
+    return ledger, [
+        Expect(
+            "domain.payload",
+            1,
+            "malformed",
+            INDEX_STREAM,
+            1,
+            FIRST_NEW_LEAF,
+            f"stream {INDEX_STREAM} n=1",
+        )
+    ]
+
+
+def plant_index_root_mismatch() -> Planted:
+    """A log-signed commit over the whole log whose root is not the index the log gives."""
+    ledger = clean_ledger()
+    states = fold_states((e.body, e.event_hash) for e in map(parse_record, ledger.recs()))
+    rebuilt = root_of(states)
+    _index_commit(
+        ledger, INDEX_COMMITTED, index_payload(IndexCommit(ledger.size, bytes(32), len(states)))
+    )
+    return ledger, [
+        Expect(
+            "index.root_mismatch",
+            10,
+            "integrity",
+            INDEX_STREAM,
+            1,
+            FIRST_NEW_LEAF,
+            f"leaf {FIRST_NEW_LEAF}",
+            quoted(f"root {rebuilt.hex()}, {len(states)} streams"),
+            quoted(f"root {bytes(32).hex()}, {len(states)} streams"),
+        )
+    ]
+
+
 RETENTION_US = 365 * DAY
 """The personal-data audit runs in every plant's verification (a clean ledger has no
 access log, so it adds nothing there)."""
@@ -694,6 +772,9 @@ PLANTS: dict[str, Plant] = {
     "rule.late_without_apology": plant_rule_late_without_apology,
     "rule.result_not_properly_signed": plant_rule_result_not_properly_signed,
     "privacy.access_assignment": plant_privacy_access_assignment,
+    "stream.type": plant_stream_type,
+    "domain.payload": plant_domain_payload,
+    "index.root_mismatch": plant_index_root_mismatch,
 }
 """Check id → the plant that makes the verifier report it."""
 
@@ -730,10 +811,10 @@ def test_every_step_check_has_a_plant() -> None:
 def test_the_coverage_check_fails_for_a_new_id_without_a_plant() -> None:
     """A check id added to ``STEPS`` (or a new wildcard) without a plant is named; so is a
     plant for an id no step lists, or a wildcard id planted under another step."""
-    grown = (*STEPS, Step(10, "new", "a new step", ("new.check", "novel.*")))
+    grown = (*STEPS, Step(11, "new", "a new step", ("new.check", "novel.*")))
     assert coverage_gaps(grown, PLANTS) == [
         "no plant for new.check",
-        "no plant for a novel.* id of step 10",
+        "no plant for a novel.* id of step 11",
     ]
     assert coverage_gaps(STEPS, [*PLANTS, "unknown.check"]) == [
         "plant for unknown.check, which no step lists"
