@@ -41,8 +41,9 @@ class StreamStatePublic(BaseModel):
 
 
 class IndexLookupPublic(BaseModel):
+    """The asked stream's state (the id is not echoed: the caller has it)."""
+
     origin: str
-    stream: str
     checkpoint_size: int
     tree_size: int = Field(description="the log size the index covers (checkpoint size − 1)")
     state: StreamStatePublic | None
@@ -67,7 +68,6 @@ def lookup(ledger: LedgerDep, stream: str) -> IndexLookupPublic:
     state = verify_lookup(document.evidence.proofs[0].lookup, root=commit.root, stream=stream)
     return IndexLookupPublic(
         origin=document.origin,
-        stream=stream,
         checkpoint_size=parse_checkpoint_text(parse_note(document.checkpoint).text).size,
         tree_size=commit.tree_size,
         state=_state(state),

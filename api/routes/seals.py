@@ -88,6 +88,13 @@ TEXT: dict[str, dict[str, str]] = {
         "unknown_key": "? Không rõ khóa ký",
         "unknown_key_sub": "Khóa ký của mã QR không có trong danh sách tin cậy. "
         "Không thể xác thực.",
+        "status_unknown": "? Chưa xác định được hiệu lực",
+        "status_unknown_sub": "Mã QR là thật, nhưng chưa có điểm kiểm tra đã ký nào chứng minh "
+        "tình trạng hiện tại của kết quả. Hãy kiểm tra lại sau.",
+        "fresh": "Tình trạng được chứng minh tại điểm kiểm tra {size}, lúc {time}, "
+        "có {n} nhân chứng đồng ký.",
+        "fresh_none": "Tình trạng được chứng minh tại điểm kiểm tra {size}; "
+        "chưa có nhân chứng nào đồng ký.",
         "invalid": "✗ Không hợp lệ",
         "invalid_sub": "Mã QR đã bị sửa đổi hoặc giả mạo. Không tin tưởng giấy tờ này.",
         "agency": "Cơ quan",
@@ -116,6 +123,11 @@ TEXT: dict[str, dict[str, str]] = {
         "superseded_sub": "The QR code is genuine, but the result was replaced by result {by}.",
         "unknown_key": "? Unknown signing key",
         "unknown_key_sub": "The QR code's key is not on the trust list. It cannot be verified.",
+        "status_unknown": "? Status not yet proven",
+        "status_unknown_sub": "The QR code is genuine, but no signed checkpoint proves the "
+        "result's current status yet. Check again later.",
+        "fresh": "Status proven at checkpoint {size}, as of {time}, cosigned by {n} witnesses.",
+        "fresh_none": "Status proven at checkpoint {size}; no witness has cosigned it yet.",
         "invalid": "✗ Invalid",
         "invalid_sub": "The QR code was altered or forged. Do not trust this document.",
         "agency": "Agency",
@@ -144,7 +156,7 @@ h1{font-size:1.15rem;margin:.5rem 0 1rem}
 .verdict{border-radius:.6rem;padding:1rem 1.1rem;margin-bottom:1rem;color:#fff}
 .verdict h2{margin:0 0 .3rem;font-size:1.5rem}
 .valid{background:#1a7f37}.revoked,.invalid{background:#b42318}
-.superseded,.unknown_key{background:#b54708}
+.superseded,.unknown_key,.status_unknown{background:#b54708}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem .8rem;background:#fff;
 padding:1rem;border-radius:.6rem;margin:0 0 1rem}
 dt{color:#57606a}dd{margin:0;word-break:break-word}
@@ -173,7 +185,7 @@ def _date(seconds: int) -> str:
 def render_page(verdict: Verdict, *, tail: str, lang: Lang) -> str:
     """The page for one verdict: only the seal's public claims and the ledger's proof."""
     t = TEXT[lang]
-    by = verdict.status.superseded_by if verdict.status is not None else None
+    by = verdict.superseded_by
     sub = t[f"{verdict.outcome}_sub"].format(by=escape(by or "?"))
     other = "en" if lang == "vi" else "vi"
     parts = [
@@ -201,6 +213,15 @@ def render_page(verdict: Verdict, *, tail: str, lang: Lang) -> str:
             + "".join(f"<dt>{t[k]}</dt><dd>{escape(v)}</dd>" for k, v in rows)
             + "</dl>"
         )
+    fresh = verdict.freshness
+    if fresh is not None:
+        if fresh.as_of_s is None:
+            line = t["fresh_none"].format(size=fresh.checkpoint_size)
+        else:
+            line = t["fresh"].format(
+                size=fresh.checkpoint_size, time=_date(fresh.as_of_s), n=len(fresh.witnesses)
+            )
+        parts.append(f'<p class="box" id="freshness">{escape(line)}</p>')
     if verdict.log is not None:
         line = t["in_log"].format(index=verdict.log.leaf_index, size=verdict.log.tree_size)
         parts.append(f'<p class="box" id="log">✓ {line}</p>')

@@ -85,6 +85,7 @@ def routes(world: World) -> list[Route]:
         Route("POST", "/v1/witness/add-checkpoint", frozenset({"witness"}), content=b"old 0\n"),
         Route("GET", f"/v1/dossiers/{a}/bundle", OFFICIALS_A, frozenset({"officer_b"})),
         Route("GET", "/v1/seals/trust-list", EVERYONE),
+        Route("GET", f"/v1/index?stream={a}", EVERYONE),
         Route("POST", "/v1/seals/verify", EVERYONE, json={"seal": "HS1:"}),
         Route("GET", "/s/0001", EVERYONE),
     ]

@@ -10,7 +10,14 @@ Numbered steps, each naming the check that fails (docs/seal.md §Online check):
    event and document hashes are the ledger's (``seal.event``, ``seal.document``);
 5. the issuing event's inclusion proof against the latest signed checkpoint
    (``merkle.inclusion``), and the key valid at the event's log position;
-6. the result's status: valid, revoked, or superseded by a newer number.
+6. the result's status, **proven** from the stream index (docs/formats.md §12): the
+   backend's index proof for the dossier is checked under the trust anchors and the
+   trust list's witnesses (``index.*``, ``note.*``, ``cosignature.invalid``), and the
+   result's entry in it says valid, revoked, or superseded (by the number the same
+   event made valid). With no proof (no checkpoint ending with an index commit yet),
+   or a proof that does not hold the result yet (issued after the checkpoint), the
+   outcome is ``status_unknown``: never "valid" on the server's word. The verdict's
+   :class:`Freshness` says as of when, and how many trusted witnesses cosigned that.
 
 The backend is passed in (:class:`SealBackend`); nothing here opens a database.
 """
@@ -22,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from ledger.core import merkle
-from ledger.core.checkpoint import open_checkpoint
+from ledger.core.checkpoint import open_checkpoint, parse_cosignature_vkey
 from ledger.core.errors import HosoError, MalformedError, NotFoundError, VerificationError
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519Verifier
@@ -34,8 +41,9 @@ from ledger.core.seal import (
     parse_seal,
 )
 from ledger.core.seal_trust import TrustedSealKey, TrustList, open_trust_list, verify_seal
+from verify.evidence import verify_index_proof
 
-Outcome = Literal["valid", "revoked", "superseded", "unknown_key", "invalid"]
+Outcome = Literal["valid", "revoked", "superseded", "status_unknown", "unknown_key", "invalid"]
 
 
 class SealResultUnknown(NotFoundError):
@@ -94,6 +102,29 @@ class SealBackend(Protocol):
         """The event's leaf and proof in the latest checkpoint; None if not yet in one."""
         ...
 
+    def index_proof(self, dossier: str) -> bytes | None:
+        """The dossier's index proof document at the latest checkpoint (docs/formats.md
+        §12.4); None if no checkpoint ends with an index commit yet."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How fresh a proven status is: the checkpoint it was proven at, and the trusted
+    witnesses that cosigned it (their latest cosignature time is ``as_of_s``)."""
+
+    checkpoint_size: int
+    witnesses: tuple[str, ...]
+    as_of_s: int | None  # None: no trusted witness cosigned the checkpoint
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "checkpoint_size": self.checkpoint_size,
+            "witnesses": list(self.witnesses),
+            "cosigned": len(self.witnesses),
+            "as_of_s": self.as_of_s,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class LogEvidence:
@@ -115,6 +146,8 @@ class Verdict:
     status: ResultStatus | None = None
     log: LogEvidence | None = None
     notes: list[str] = field(default_factory=list)
+    freshness: Freshness | None = None  # set when the status was proven from the index
+    superseded_by: str | None = None  # proven: the number that replaced this one
 
     def as_dict(self) -> dict[str, object]:
         c = self.claims
@@ -134,7 +167,9 @@ class Verdict:
                 "event_hash16": c.event_hash.hex(),
                 "key_id8": c.key_id.hex(),
             },
-            "superseded_by": None if self.status is None else self.status.superseded_by,
+            "superseded_by": self.superseded_by,
+            "freshness": None if self.freshness is None else self.freshness.as_dict(),
+            "notes": list(self.notes),
             "in_log": None
             if self.log is None
             else {
@@ -166,13 +201,56 @@ def check_seal(text: str, backend: SealBackend) -> Verdict:
     try:
         status = _ledger_status(claims, backend)  # 4
         log = _in_log(status, key, backend, anchors)  # 5
+        proven = _proven_status(claims, backend, anchors, trust)  # 6
     except HosoError as err:
         return Verdict("invalid", err.check, err.detail, claims=claims, key=key)
     notes = [] if log is not None else ["not yet in a signed checkpoint"]
-    if status.status in ("revoked", "superseded"):  # 6
-        outcome: Outcome = "revoked" if status.status == "revoked" else "superseded"
-        return Verdict(outcome, f"seal.{outcome}", "", claims, key, status, log, notes)
-    return Verdict("valid", None, "", claims, key, status, log, notes)
+    if proven is None:
+        notes.append("no checkpoint proves the result's status yet")
+        return Verdict(
+            "status_unknown",
+            "seal.status_unknown",
+            "the result's status is not yet proven by a signed checkpoint",
+            claims,
+            key,
+            status,
+            log,
+            notes,
+        )
+    outcome, superseded_by, freshness = proven
+    check = None if outcome == "valid" else f"seal.{outcome}"
+    return Verdict(outcome, check, "", claims, key, status, log, notes, freshness, superseded_by)
+
+
+def _proven_status(
+    claims: SealClaims,
+    backend: SealBackend,
+    anchors: Sequence[Ed25519Verifier],
+    trust: TrustList,
+) -> tuple[Outcome, str | None, Freshness] | None:
+    """Step 6: the result's status from the dossier's checked index proof (None: not
+    proven yet)."""
+    data = backend.index_proof(claims.dossier)
+    if data is None:
+        return None
+    answer = verify_index_proof(
+        data,
+        origin=backend.origin,
+        log_keys=anchors,
+        witnesses=[parse_cosignature_vkey(v) for v in trust.witnesses],
+        stream=claims.dossier,
+    )
+    results = () if answer.state is None else answer.state.results
+    entry = next((r for r in results if r.number == claims.result_number), None)
+    if entry is None:
+        return None
+    freshness = Freshness(answer.checkpoint.size, answer.witnesses, answer.as_of_s)
+    if entry.status == "valid":
+        return "valid", None, freshness
+    if entry.status == "revoked":
+        return "revoked", None, freshness
+    by = next((r.number for r in results if r.n == entry.n and r.status == "valid"), None)
+    return "superseded", by, freshness
 
 
 def _ledger_status(claims: SealClaims, backend: SealBackend) -> ResultStatus:

@@ -19,6 +19,7 @@ from ledger.core.seal import SEAL_HASH_SIZE, SEAL_KEY_ID_SIZE, SealClaims, sign_
 from ledger.core.seal_trust import TrustedSealKey, TrustList, sign_trust_list
 from ledger.core.signing import Signer
 from ledger.services.dossiers import DossierService, DossierUnknown
+from ledger.services.index_proofs import IndexNotCommitted, index_proof
 from ledger.services.seals.check import InclusionEvidence, ResultStatus, SealResultUnknown
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.keys import KeyRegistry
@@ -152,7 +153,10 @@ def trust_list(src: SealSources, *, origin: str, now_us: int) -> TrustList:
                 until_leaf=None if revoked is None else _leaf(src.log, revoked.event_hash),
             )
         )
-    return TrustList(origin=origin, issued_s=now_us // SECOND, keys=tuple(keys))
+    witnesses = tuple(sorted(w.vkey for w in src.checkpoints.witnesses.values()))
+    return TrustList(
+        origin=origin, issued_s=now_us // SECOND, keys=tuple(keys), witnesses=witnesses
+    )
 
 
 def signed_trust_list(src: SealSources, *, origin: str, now_us: int) -> Note:
@@ -213,6 +217,12 @@ class LedgerSealBackend:
             procedure_name_vi=None if procedure is None else procedure.name_vi,
             procedure_name_en=None if procedure is None else procedure.name_en,
         )
+
+    def index_proof(self, dossier: str) -> bytes | None:
+        try:
+            return index_proof(self.src.log.backend, [dossier]).encode()
+        except IndexNotCommitted:
+            return None
 
     def inclusion(self, event_hash: bytes) -> InclusionEvidence | None:
         latest = self.src.checkpoints.latest()
