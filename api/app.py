@@ -34,6 +34,7 @@ from api.routes import (
     portal,
     proofs,
     seals,
+    status_lists,
     witness,
 )
 from api.tokens import TokenStore
@@ -56,6 +57,7 @@ ROUTERS = (
     checkpoints.router,
     proofs.router,
     index.router,
+    status_lists.router,
     witness.router,
     seals.router,
 )

@@ -11,5 +11,6 @@ __all__ = [
     "portal",
     "proofs",
     "seals",
+    "status_lists",
     "witness",
 ]

@@ -1,25 +1,32 @@
-"""``hoso seal`` (issue, trust-list, verify) and ``hoso result render`` (docs/seal.md).
+"""``hoso seal`` (issue, trust-list, verify), ``hoso status-list`` (publish, fetch) and
+``hoso result render`` (docs/seal.md).
 
-Exit codes as the verifier's: 0 valid, 1 a check failed, 2 malformed input,
-3 usage or I/O. ``seal verify`` needs no network and no database.
+Exit codes as the verifier's: 0 valid, 1 a check failed (or the result is no longer
+valid), 2 malformed input, 3 usage or I/O; ``seal verify`` also 4: authentic, but the
+status is unknown (no fresh status list). ``seal verify`` needs no network and no
+database.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
 from ledger.cli.common import DbOption, fail, opened
-from ledger.core.errors import HosoError, MalformedError
+from ledger.core.errors import HosoError
 from ledger.core.note import parse_ed25519_vkey
-from ledger.core.seal import decode_text, parse_seal, seal_hs1, seal_url, url_host
-from ledger.core.seal_trust import open_trust_list, verify_seal
+from ledger.core.seal import seal_hs1, seal_url, url_host
+from ledger.core.status_list import DEFAULT_MAX_AGE_S
 from ledger.domain.calendar import VN_TZ
 
 seal_app = typer.Typer(help="Citizen QR seals: issue, publish the trust list, verify offline.")
 result_app = typer.Typer(help="Result documents: the printable sheet with its QR seal.")
+status_app = typer.Typer(
+    help="Signed status lists: publish an agency's, fetch one to verify offline."
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"}
 
@@ -81,20 +88,49 @@ def verify(
     trust_key: str = typer.Option(
         ..., envvar="HOSO_SEAL_TRUST_KEY", help="vkey of the key that signs the trust list"
     ),
+    status_list: Path | None = typer.Option(
+        None, help="The agency's signed status list (hoso status-list fetch): proves the status"
+    ),
+    max_age: int = typer.Option(
+        DEFAULT_MAX_AGE_S, min=0, help="Oldest status list accepted, in seconds (policy)"
+    ),
+    now: str | None = typer.Option(None, help="ISO 8601 time to check freshness at"),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object"),
 ) -> None:
-    """Verify a seal offline: signature, trusted key, agency scope, validity at issue time."""
+    """Verify a seal offline: signature, trusted key, agency scope, validity at issue time,
+    and — with a fresh status list — whether the result is still valid."""
+    from ledger.services.seals.check import check_offline  # noqa: PLC0415
+
     try:
         text = _seal_text(seal)
         anchor = parse_ed25519_vkey(trust_key)
-        trusted = open_trust_list(trust.read_bytes(), [anchor])
-        parsed = parse_seal(decode_text(text))
-        key = verify_seal(parsed, trusted)
+        trust_note = trust.read_bytes()
+        listed = None if status_list is None else status_list.read_bytes()
+        now_s = int((datetime.fromisoformat(now) if now else datetime.now(UTC)).timestamp())
+        verdict = check_offline(
+            text,
+            trust_note=trust_note,
+            anchors=[anchor],
+            status_list=listed,
+            now_s=now_s,
+            max_age_s=max_age,
+        )
     except OSError as err:
         fail(str(err), 3)
-    except HosoError as err:
-        typer.echo(f"✗ not verified: {err}", err=True)
-        raise typer.Exit(2 if isinstance(err, MalformedError) else 1) from err
-    c = parsed.claims
+    except ValueError as err:
+        fail(f"--now: {err}", 3)
+    except HosoError as err:  # the trust list itself: the inspector's own input
+        fail(f"trust list not usable: {err}", 3)
+    code = {"valid": 0, "status_unknown": 4, "invalid_status": 1, "unknown_key": 1}.get(
+        verdict.outcome, 2 if verdict.check == "seal.malformed" else 1
+    )
+    if json_out:
+        typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
+        raise typer.Exit(code)
+    c, key = verdict.claims, verdict.key
+    if c is None or key is None:
+        typer.echo(f"✗ not verified: [{verdict.check}] {verdict.detail}", err=True)
+        raise typer.Exit(code)
     issued = datetime.fromtimestamp(c.issued_s, VN_TZ).isoformat()
     host = url_host(text)
     typer.echo("✓ authentic: signed by a trusted agency seal key, claims unchanged")
@@ -107,13 +143,25 @@ def verify(
         ("seal key", key.key_id.hex()),
         ("document sha256[:16]", c.document_hash.hex()),
         ("event hash[:16]", c.event_hash.hex()),
+        ("status list entry", "-" if c.status is None else f"{c.status.list_no}/{c.status.entry}"),
     ):
         typer.echo(f"  {label:<21} {value}")
     if host is not None:
         typer.echo(f"  {'verification host':<21} {host}")
-    typer.echo(
-        "revocation status not checked offline: open the URL, or POST it to /v1/seals/verify"
-    )
+    if verdict.outcome == "valid" and verdict.list_issued_s is not None:
+        as_of = datetime.fromtimestamp(verdict.list_issued_s, VN_TZ).isoformat()
+        typer.echo(
+            f"✓ valid as of {as_of} (status list of checkpoint {verdict.list_checkpoint},"
+            f" signed by the agency)"
+        )
+    elif verdict.outcome == "invalid_status":
+        typer.echo("✗ no longer valid: revoked or superseded (the status list says so)")
+    else:
+        typer.echo(
+            f"? status unknown: [{verdict.check}] {verdict.detail}"
+            " — open the URL, or POST it to /v1/seals/verify"
+        )
+    raise typer.Exit(code)
 
 
 def _seal_text(seal: str) -> str:
@@ -155,6 +203,79 @@ def render(
             typer.echo(str(path))
 
 
+@status_app.command("publish")
+def status_publish(
+    agency: str = typer.Option(..., help="Agency code"),
+    key: str = typer.Option(..., help="Keystore name of the agency's seal key"),
+    out: Path | None = typer.Option(None, help="Also write each list to DIR/<agency>-<n>.hsl"),
+    db: str | None = DbOption,
+) -> None:
+    """Sign the agency's status lists at the latest checkpoint and commit their hashes."""
+    from ledger.services.status_lists import publish  # noqa: PLC0415
+
+    with opened(db, keystore=True) as ledger:
+        published = publish(
+            ledger.store,
+            ledger.log,
+            ledger.keys,
+            agency,
+            ledger.signing_keys().signer(key),
+            now_us=ledger.clock_us(),
+        )
+        for item in published:
+            body = item.status_list.body
+            line = (
+                f"{agency} list {body.list_no}: {body.size} entries, {item.invalid} set,"
+                f" checkpoint {body.checkpoint}, {len(item.status_list.document)} bytes,"
+                f" sha256 {item.status_list.digest.hex()}"
+            )
+            if out is not None:
+                path = out / f"{agency}-{body.list_no}.hsl"
+                try:
+                    out.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(item.status_list.document)
+                except OSError as err:
+                    fail(str(err), 3)
+                line += f" -> {path}"
+            typer.echo(line)
+        if not published:
+            typer.echo(f"{agency}: no sealed result yet, no list to publish", err=True)
+
+
+@status_app.command("fetch")
+def status_fetch(
+    agency: str = typer.Option(..., help="Agency code"),
+    list_no: int = typer.Option(0, "--list", min=0, help="List number (the seal's)"),
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", envvar="HOSO_API_URL", help="The ledger API's base URL"
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the list"),
+) -> None:
+    """Download an agency's latest signed status list (verify it with ``seal verify``)."""
+    import httpx  # noqa: PLC0415
+
+    from ledger.core.status_list import parse_status_list  # noqa: PLC0415
+
+    target = f"{url.rstrip('/')}/v1/status-lists/{agency}/{list_no}"
+    try:
+        response = httpx.get(target, timeout=30)
+    except httpx.HTTPError as err:
+        fail(f"{target}: {err}", 3)
+    if response.status_code != 200:
+        fail(f"{target}: HTTP {response.status_code} {response.text[:200]}", 3)
+    try:
+        body = parse_status_list(response.content).body
+    except HosoError as err:
+        fail(f"{target} did not answer a status list: {err}", 2)
+    try:
+        out.write_bytes(response.content)
+    except OSError as err:
+        fail(str(err), 3)
+    issued = datetime.fromtimestamp(body.issued_s, VN_TZ).isoformat()
+    typer.echo(f"{out}: {body.agency} list {body.list_no}, issued {issued}, {body.size} entries")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(seal_app, name="seal")
+    app.add_typer(status_app, name="status-list")
     app.add_typer(result_app, name="result")

@@ -21,4 +21,5 @@ __all__ = [
     "seal",
     "seal_trust",
     "signing",
+    "status_list",
 ]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
@@ -169,7 +169,23 @@ def _key_line(line: str, number: int) -> TrustedSealKey:
 
 
 def verify_seal(parsed: ParsedSeal, trust: TrustList) -> TrustedSealKey:
-    """Checks 2–5 of a seal: trusted key, signature, agency scope, validity at issue time.
+    """See :func:`verified_claims`; returns the trusted key only."""
+    return _verify(parsed, trust)
+
+
+def verified_claims(parsed: ParsedSeal, trust: TrustList) -> tuple[SealClaims, TrustedSealKey]:
+    """:func:`verify_seal`, and the claims with a version 2 seal's agency filled in from
+    its key (a version 1 seal signs its own, which the scope check compares)."""
+    key = _verify(parsed, trust)
+    claims = parsed.claims
+    if claims.version != 1:
+        claims = replace(claims, agency=key.agency)
+    return claims, key
+
+
+def _verify(parsed: ParsedSeal, trust: TrustList) -> TrustedSealKey:
+    """Checks 2–5 of a seal: trusted key, signature, agency scope (version 1; a version 2
+    seal's agency is the returned key's), validity at issue time.
 
     Raises the check's error, or returns the trusted key. Revocation of the
     *result* is not known offline (docs/seal.md §Offline).
@@ -177,7 +193,7 @@ def verify_seal(parsed: ParsedSeal, trust: TrustList) -> TrustedSealKey:
     claims: SealClaims = parsed.claims
     key = trust.find(claims.key_id)
     verify_seal_signature(parsed, key.public_key)
-    if key.agency != claims.agency:
+    if claims.version == 1 and key.agency != claims.agency:  # (v2: the agency is the key's)
         raise SealKeyScope(
             "the seal key belongs to another agency",
             where=f"seal key {key.key_id.hex()}",

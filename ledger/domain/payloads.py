@@ -13,6 +13,7 @@ from typing import Final
 
 from ledger.core.encoding import Value
 from ledger.core.errors import MalformedError
+from ledger.core.seal import MAX_RESULT_NUMBER
 from ledger.domain import lifecycle as ev
 
 
@@ -37,6 +38,7 @@ SOURCES: Final = ("scanned", "master_register", "e_certified", "self_declared", 
 CHANNELS: Final = ("online", "counter", "post")
 LEGAL_BASES: Final = ("state_duty", "legal_obligation", "consent", "contract")
 DELIVERY: Final = ("kho_dldt", "vneid", "email", "post", "counter")
+
 
 SCHEMAS: Final[dict[str, dict[str, Field]]] = {
     ev.SUBMITTED: {
@@ -126,6 +128,18 @@ def check_payload(event_type: str, payload: Mapping[str, Value], *, where: str) 
                 raise MalformedPayload(f"{event_type}: missing field {name!r}", where=where)
             continue
         _check_value(event_type, name, spec, payload[name], where)
+    number = payload.get("result_number")
+    if isinstance(number, str) and (
+        len(number.encode()) > MAX_RESULT_NUMBER
+        or any(ord(c) < 0x20 or c == "\x7f" for c in number)
+    ):
+        raise MalformedPayload(
+            f"{event_type}.result_number: at most {MAX_RESULT_NUMBER} UTF-8 bytes, no"
+            " control character (every result must fit its QR seal: docs/formats.md §11.1)",
+            where=where,
+            expected=f"<= {MAX_RESULT_NUMBER} bytes",
+            found=len(number.encode()),
+        )
     if event_type == ev.SUBMITTED and (payload.get("legal_basis") == "consent") != (
         "consent" in payload
     ):

@@ -14,5 +14,6 @@ __all__ = [
     "keystore",
     "merkle_log",
     "sql",
+    "status_entries",
     "store",
 ]

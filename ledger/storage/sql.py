@@ -57,6 +57,15 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS hoso_index_roots ("
     " version BIGINT PRIMARY KEY, root {blob} NOT NULL, root_key {blob},"
     " streams BIGINT NOT NULL)",
+    # Status lists (docs/formats.md §13): each sealed result's random entry in its
+    # agency's list, and every list document published (the log commits to its hash).
+    "CREATE TABLE IF NOT EXISTS hoso_status_entries ("
+    " agency TEXT NOT NULL, list_no INTEGER NOT NULL, entry BIGINT NOT NULL,"
+    " dossier TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (agency, list_no, entry),"
+    " UNIQUE (agency, dossier, result))",
+    "CREATE TABLE IF NOT EXISTS hoso_status_lists ("
+    " agency TEXT NOT NULL, list_no INTEGER NOT NULL, issued BIGINT NOT NULL,"
+    " document {blob} NOT NULL, PRIMARY KEY (agency, list_no, issued))",
 )
 
 KEY_REVOKED_SQLSTATE = "KR001"

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.core import encoding
 from ledger.core.base45 import MalformedBase45, b45decode, b45encode
 from ledger.core.errors import MalformedError, VerificationError
 from ledger.core.seal import (
+    MAX_DOSSIER,
+    MAX_PROCEDURE,
     SEAL_KEY_ID_SIZE,
     SealClaims,
     SealMalformed,
+    StatusRef,
     decode_text,
     from_numeric,
     parse_seal,
     seal_hs1,
     seal_url,
     sign_seal,
+    signing_message,
     to_numeric,
 )
-from ledger.core.seal_trust import TrustedSealKey, TrustList, verify_seal
+from ledger.core.seal_trust import TrustedSealKey, TrustList, verified_claims, verify_seal
 from ledger.core.signing import SIGNATURE_SIZE, Signer
 
 SEAL_KEY = Signer(hashlib.sha256(b"seal test key").digest())
@@ -32,7 +38,7 @@ OTHER_KEY = Signer(hashlib.sha256(b"another agency").digest())
 def claims(**changes: object) -> SealClaims:
     fields: dict[str, object] = {
         "key_id": SEAL_KEY.key_id[:SEAL_KEY_ID_SIZE],
-        "agency": "000.39.05.H26",
+        "status": StatusRef(0, 12_345),
         "dossier": "000.39.05.H26-260105-0001",
         "procedure": "1.001193",
         "result_number": "KS-0001",
@@ -42,6 +48,11 @@ def claims(**changes: object) -> SealClaims:
     }
     fields.update(changes)
     return SealClaims(**fields)  # type: ignore[arg-type]
+
+
+def v1_claims(**changes: object) -> SealClaims:
+    """A version 1 seal's claims: the agency signed, no status entry."""
+    return claims(**{"version": 1, "agency": "000.39.05.H26", "status": None, **changes})
 
 
 def trust(*keys: tuple[Signer, str], from_s: int = 0, until_s: int | None = None) -> TrustList:
@@ -109,18 +120,39 @@ def test_numeric_form_is_17_digits_per_7_bytes_and_strict() -> None:
 # --- claims, signature, trust ---------------------------------------------------
 
 
-def test_seal_round_trip_in_every_text_form() -> None:
-    seal = sign_seal(claims(), SEAL_KEY)
+@pytest.mark.parametrize("make", [claims, v1_claims], ids=["v2", "v1"])
+def test_seal_round_trip_in_every_text_form(make: Callable[[], SealClaims]) -> None:
+    seal = sign_seal(make(), SEAL_KEY)
     assert 150 <= len(seal) <= 220
     for text in (seal_url("https://xacthuc.hoso.example", seal), seal_hs1(seal), to_numeric(seal)):
         assert decode_text(text) == seal
     parsed = parse_seal(seal)
-    assert parsed.claims == claims()
+    assert parsed.claims == make()
     assert verify_seal(parsed, TRUST).agency == "000.39.05.H26"
+    verified, key = verified_claims(parsed, TRUST)
+    assert verified.agency == key.agency == "000.39.05.H26"
+
+
+def test_a_v2_seal_is_shorter_than_v1_though_it_carries_its_status_entry() -> None:
+    v2, v1 = sign_seal(claims(), SEAL_KEY), sign_seal(v1_claims(), SEAL_KEY)
+    assert len(v2) < len(v1)
+    assert parse_seal(v2).claims.status == StatusRef(0, 12_345)
+    assert parse_seal(v1).claims.status is None
+
+
+def test_the_version_is_in_the_signed_context() -> None:
+    """A v2 claims body signed under the v1 context (or the reverse) does not verify."""
+    body = claims().encode()
+    wrong = body + SEAL_KEY.sign(signing_message(body, 1))
+    with pytest.raises(VerificationError) as caught:
+        verify_seal(parse_seal(wrong), TRUST)
+    assert caught.value.check == "seal.signature"
 
 
 def test_seal_carries_no_personal_field() -> None:
     assert set(SealClaims.__dataclass_fields__) == {
+        "version",
+        "status",
         "key_id",
         "agency",
         "dossier",
@@ -155,7 +187,7 @@ def test_every_byte_mutation_fails_with_the_right_check() -> None:
 
 
 def test_scope_and_validity() -> None:
-    other_agency = sign_seal(claims(agency="000.60.02.H26"), SEAL_KEY)
+    other_agency = sign_seal(v1_claims(agency="000.60.02.H26"), SEAL_KEY)
     with pytest.raises(VerificationError) as caught:
         verify_seal(parse_seal(other_agency), TRUST)
     assert caught.value.check == "seal.key_scope"
@@ -176,6 +208,32 @@ def test_parse_rejects_bad_shapes() -> None:
         claims(result_number="bad\nline")
     with pytest.raises(SealMalformed):
         sign_seal(claims(), OTHER_KEY)  # claims name another key
+    limits = {"dossier": MAX_DOSSIER, "procedure": MAX_PROCEDURE, "result_number": 32}
+    for name, limit in limits.items():
+        claims(**{name: "9" * limit})
+        with pytest.raises(SealMalformed):
+            claims(**{name: "9" * (limit + 1)})
+    for bad_claims in (
+        {"status": None},  # v2 without its entry
+        {"status": StatusRef(0, 2**32)},
+        {"status": StatusRef(65_536, 0)},
+        {"version": 3},
+    ):
+        with pytest.raises(SealMalformed):
+            claims(**bad_claims)
+    with pytest.raises(SealMalformed):
+        v1_claims(status=StatusRef(0, 1))
+    items = encoding.decode(claims().encode())
+    assert isinstance(items, list)
+    shapes: list[list[encoding.Value]] = [
+        [True, *items[1:]],  # a bool is not the version
+        [*items[:-1], True],  # nor an entry
+        items[:-1],  # v2 with 9 items
+        [1, *items[1:]],  # v1 with 10 items
+    ]
+    for shape in shapes:
+        with pytest.raises(SealMalformed):
+            parse_seal(encoding.encode(shape) + bytes(64))
     for text in ("https://x.example/other/123", "HS1:aa", "hello"):
         with pytest.raises(SealMalformed):
             decode_text(text)

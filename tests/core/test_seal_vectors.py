@@ -11,7 +11,7 @@ from typing import Any
 import msgpack
 import nacl.signing
 
-from ledger.core.seal import decode_text, parse_seal
+from ledger.core.seal import StatusRef, decode_text, parse_seal
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTOR: dict[str, Any] = json.loads((ROOT / "tests/vectors/seal.json").read_text("utf-8"))
@@ -24,10 +24,7 @@ def test_vector_rederived_without_hoso() -> None:
     assert key_id.hex() == VECTOR["seal_key"]["key_id_hex"]
     c = VECTOR["claims"]
     document = VECTOR["document_utf8"].encode()
-    claims = [
-        1,
-        key_id[:8],
-        c["agency"],
+    middle = [
         c["dossier"],
         c["procedure"],
         c["result_number"],
@@ -35,13 +32,21 @@ def test_vector_rederived_without_hoso() -> None:
         hashlib.sha256(document).digest()[:16],
         bytes.fromhex(VECTOR["event_hash_hex"])[:16],
     ]
+    claims = [2, key_id[:8], *middle, c["status_list"], c["status_entry"]]
     body = msgpack.packb(claims, use_bin_type=True)
     assert body.hex() == VECTOR["claims_hex"]
-    message = b"hoso/seal/v1\x00" + body
+    message = b"hoso/seal/v2\x00" + body
+    assert message.hex() == VECTOR["signing_message_hex"]
     seal = body + key.sign(message).signature
     assert seal.hex() == VECTOR["seal_hex"]
     assert len(seal) == VECTOR["seal_size"]
     nacl.signing.VerifyKey(public).verify(message, seal[-64:])
+    # version 1 (no status entry, the agency as a claim), still read
+    v1 = VECTOR["v1"]
+    old_body = msgpack.packb([1, key_id[:8], v1["agency"], *middle], use_bin_type=True)
+    assert old_body.hex() == v1["claims_hex"]
+    old = old_body + key.sign(b"hoso/seal/v1\x00" + old_body).signature
+    assert old.hex() == v1["seal_hex"]
     # The URL tail: each 7-byte chunk as 17 digits, a final k-byte chunk as the fewest digits.
     widths = {k: len(str(256**k - 1)) for k in range(1, 8)}
     digits = "".join(
@@ -63,6 +68,14 @@ def test_hoso_reads_the_vector() -> None:
         parsed = parse_seal(decode_text(text))
         assert parsed.claims.result_number == VECTOR["claims"]["result_number"]
         assert parsed.claims_bytes.hex() == VECTOR["claims_hex"]
+        assert parsed.claims.status == StatusRef(0, VECTOR["claims"]["status_entry"])
+        assert parsed.claims.version == 2
+    old = parse_seal(decode_text(VECTOR["v1"]["hs1"]))
+    assert (old.claims.version, old.claims.agency, old.claims.status) == (
+        1,
+        VECTOR["v1"]["agency"],
+        None,
+    )
 
 
 def test_formats_doc_quotes_the_vector() -> None:

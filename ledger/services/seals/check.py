@@ -34,13 +34,22 @@ from ledger.core.errors import HosoError, MalformedError, NotFoundError, Verific
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519Verifier
 from ledger.core.seal import (
+    SEAL_KEY_ID_SIZE,
     SealClaims,
     SealKeyValidity,
     SealUnknownKey,
     decode_text,
     parse_seal,
 )
-from ledger.core.seal_trust import TrustedSealKey, TrustList, open_trust_list, verify_seal
+from ledger.core.seal_trust import TrustedSealKey, TrustList, open_trust_list, verified_claims
+from ledger.core.status_list import (
+    DEFAULT_MAX_AGE_S,
+    StatusListBody,
+    StatusListMismatch,
+    check_fresh,
+    parse_status_list,
+    verify_status_list,
+)
 from verify.evidence import verify_index_proof
 
 Outcome = Literal["valid", "revoked", "superseded", "status_unknown", "unknown_key", "invalid"]
@@ -56,6 +65,18 @@ class SealEventMismatch(VerificationError):
     """The seal's truncated event hash is not the issuing event's in the ledger."""
 
     check = "seal.event"
+
+
+class SealNoStatusRef(NotFoundError):
+    """A version 1 seal carries no status list entry (only the online check knows)."""
+
+    check = "seal.no_status_ref"
+
+
+class StatusListMissing(NotFoundError):
+    """No status list was given to the offline check."""
+
+    check = "status_list.missing"
 
 
 class SealDocumentMismatch(VerificationError):
@@ -193,7 +214,7 @@ def check_seal(text: str, backend: SealBackend) -> Verdict:
     trust: TrustList = open_trust_list(backend.trust_list_note(), anchors)  # 2 (ours: raise)
     claims = parsed.claims
     try:
-        key = verify_seal(parsed, trust)  # 3
+        claims, key = verified_claims(parsed, trust)  # 3
     except SealUnknownKey as err:
         return Verdict("unknown_key", err.check, err.detail)
     except VerificationError as err:
@@ -320,3 +341,113 @@ def _in_log(
         event.leaf_hash,
         evidence.checkpoint_note.decode(),
     )
+
+
+# --- offline, with a status list ---------------------------------------------------------
+
+OfflineOutcome = Literal["valid", "invalid_status", "status_unknown", "unknown_key", "invalid"]
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineVerdict:
+    """What a seal check with no network says: authenticity from the trust list, and the
+    status from a signed status list only while it is fresh (docs/seal.md §Offline)."""
+
+    outcome: OfflineOutcome
+    check: str | None = None
+    detail: str = ""
+    claims: SealClaims | None = None
+    key: TrustedSealKey | None = None
+    list_issued_s: int | None = None
+    list_checkpoint: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        c = self.claims
+        return {
+            "outcome": self.outcome,
+            "check": self.check,
+            "detail": self.detail,
+            "agency": None if c is None else c.agency,
+            "dossier": None if c is None else c.dossier,
+            "procedure": None if c is None else c.procedure,
+            "result_number": None if c is None else c.result_number,
+            "issued_s": None if c is None else c.issued_s,
+            "status_list": None
+            if self.list_issued_s is None
+            else {"issued_s": self.list_issued_s, "checkpoint": self.list_checkpoint},
+        }
+
+
+def check_offline(
+    text: str,
+    *,
+    trust_note: bytes,
+    anchors: Sequence[Ed25519Verifier],
+    status_list: bytes | None,
+    now_s: int,
+    max_age_s: int = DEFAULT_MAX_AGE_S,
+) -> OfflineVerdict:
+    """The seal's authenticity under the trust list, and its status from ``status_list``.
+
+    "valid" only with a fresh list, signed by a seal key of the seal's own agency in the
+    same trust list, whose entry for the seal is clear; a set entry is
+    ``invalid_status`` (revoked or superseded: the online check says which). No list, a
+    stale one, a v1 seal (no entry) or any fault in the list is ``status_unknown`` with
+    the check that failed — never "valid".
+    """
+    try:
+        parsed = parse_seal(decode_text(text))
+    except MalformedError as err:
+        return OfflineVerdict("invalid", err.check, err.detail)
+    trust = open_trust_list(trust_note, anchors)
+    try:
+        claims, key = verified_claims(parsed, trust)
+    except SealUnknownKey as err:
+        return OfflineVerdict("unknown_key", err.check, err.detail)
+    except VerificationError as err:
+        return OfflineVerdict("invalid", err.check, err.detail)
+    try:
+        if claims.status is None:
+            raise SealNoStatusRef("a version 1 seal has no status list entry: check it online")
+        if status_list is None:
+            raise StatusListMissing("no status list given")
+        listed = parse_status_list(status_list)
+        body = listed.body
+        _list_matches(body, claims, key, trust, origin=trust.origin)
+        signer = trust.find(body.key_id[:SEAL_KEY_ID_SIZE])
+        verify_status_list(listed, signer.public_key)
+        check_fresh(body, now_s=now_s, max_age_s=max_age_s)
+        status = body.status(claims.status.entry)
+    except HosoError as err:
+        return OfflineVerdict("status_unknown", err.check, err.detail, claims, key)
+    outcome: OfflineOutcome = "valid" if status == "valid" else "invalid_status"
+    check = None if outcome == "valid" else "seal.invalid_status"
+    return OfflineVerdict(outcome, check, "", claims, key, body.issued_s, body.checkpoint)
+
+
+def _list_matches(
+    body: StatusListBody, claims: SealClaims, key: TrustedSealKey, trust: TrustList, *, origin: str
+) -> None:
+    ref = claims.status
+    where = f"list {body.agency}/{body.list_no}"
+    if ref is None:  # (the caller checked)
+        raise StatusListMismatch("the seal has no status entry", where=where)
+    if body.origin != origin:
+        raise StatusListMismatch(
+            "the list is for another ledger", where=where, expected=origin, found=body.origin
+        )
+    if (body.agency, body.list_no) != (key.agency, ref.list_no):
+        raise StatusListMismatch(
+            "the list is not the one the seal points to",
+            where=where,
+            expected=f"{key.agency}/{ref.list_no}",
+            found=f"{body.agency}/{body.list_no}",
+        )
+    signer = next((k for k in trust.keys if k.key_id == body.key_id), None)
+    if signer is None or signer.agency != body.agency:
+        raise StatusListMismatch(
+            "the list is not signed by a trusted seal key of its agency",
+            where=where,
+            expected=body.agency,
+            found=body.key_id,
+        )

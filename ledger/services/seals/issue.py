@@ -21,6 +21,7 @@ from ledger.core.signing import Signer
 from ledger.services.dossiers import DossierService, DossierUnknown
 from ledger.services.index_proofs import IndexNotCommitted, index_proof
 from ledger.services.seals.check import InclusionEvidence, ResultStatus, SealResultUnknown
+from ledger.services.status_lists import assign_entry
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.merkle_log import LeafNotFound, MerkleLog
@@ -118,13 +119,13 @@ def seal_claims(
         )
     return SealClaims(
         key_id=signer.key_id[:SEAL_KEY_ID_SIZE],
-        agency=registration.agency,
         dossier=dossier_code,
         procedure=state.procedure,
         result_number=result_number,
         issued_s=result.issued_us // SECOND,
         document_hash=result.document_hash[:SEAL_HASH_SIZE],
         event_hash=event.event_hash[:SEAL_HASH_SIZE],
+        status=assign_entry(src.dossiers.store, registration.agency, dossier_code, result_number),
     )
 
 
