@@ -16,7 +16,7 @@ from pathlib import Path
 import typer
 
 from ledger.cli.common import DbOption, fail, opened
-from ledger.core.errors import HosoError
+from ledger.core.errors import HosoError, MalformedError
 from ledger.core.note import parse_ed25519_vkey
 from ledger.core.seal import seal_hs1, seal_url, url_host
 from ledger.core.status_list import DEFAULT_MAX_AGE_S
@@ -119,8 +119,9 @@ def verify(
         fail(str(err), 3)
     except ValueError as err:
         fail(f"--now: {err}", 3)
-    except HosoError as err:  # the trust list itself: the inspector's own input
-        fail(f"trust list not usable: {err}", 3)
+    except HosoError as err:  # the trust list itself does not verify or parse
+        typer.echo(f"✗ not verified: the trust list: {err}", err=True)
+        raise typer.Exit(2 if isinstance(err, MalformedError) else 1) from err
     code = {"valid": 0, "status_unknown": 4, "invalid_status": 1, "unknown_key": 1}.get(
         verdict.outcome, 2 if verdict.check == "seal.malformed" else 1
     )

@@ -130,7 +130,7 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
     checkpoint, _ = open_checkpoint(
         note.encode(), origin=env["HOSO_ORIGIN"], log_keys=[parse_ed25519_vkey(log_vkey.group(1))]
     )
-    assert checkpoint.size == 4  # two registry events, two dossier events
+    assert checkpoint.size == 5  # two registry events, two dossier events, the index commit
     assert run("checkpoint", "show") == note
 
     backend = open_backend(env["HOSO_DATABASE_URL"])
@@ -139,7 +139,7 @@ def test_operator_flow(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
     proof = json.loads(run("proof", "inclusion", "--index", "3"))
     merkle.verify_inclusion(
         index=3,
-        size=4,
+        size=5,
         leaf_hash=leaf_hash(records[3]),
         proof=[base64.b64decode(p) for p in proof["proof"]],
         root=checkpoint.root,
@@ -212,5 +212,5 @@ def test_follow_integrates_and_checkpoints_periodically(
         "0.4",
     )
     assert "integrated 1 leaves; tree size 1" in followed
-    assert "checkpoint at size 1" in followed
-    assert run("checkpoint", "show", "--size", "1").startswith(f"{env['HOSO_ORIGIN']}\n1\n")
+    assert "checkpoint at size 2" in followed  # the registry event and the index commit
+    assert run("checkpoint", "show", "--size", "2").startswith(f"{env['HOSO_ORIGIN']}\n2\n")

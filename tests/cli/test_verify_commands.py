@@ -35,7 +35,7 @@ def test_clean_ledger_exit_0_json_and_strict_exit_1(tamperable: Tamperable, tmp_
     assert report["records"] == tamperable.ledger.events
     assert report["counts"]["integrity"] == 0
     assert report["counts"]["rule"] == 6
-    assert [s["number"] for s in report["steps"]] == list(range(1, 10))
+    assert [s["number"] for s in report["steps"]] == list(range(1, 11))
     finding = report["findings"][0]
     assert set(finding) >= {"check", "stream", "n", "expected", "found"}
     assert runner.invoke(app, [*args, "--strict"]).exit_code == 1

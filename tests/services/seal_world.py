@@ -26,6 +26,7 @@ from ledger.domain.procedures_data import load_catalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.services.seals.issue import LedgerSealBackend, SealParts
 from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.commits import IndexCommits
 from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.merkle_log import MerkleLog
@@ -79,7 +80,11 @@ def open_world(directory: Path) -> World:
     catalogue = load_catalogue()
     backend = open_backend(f"sqlite:///{directory / 'seal.sqlite'}", pool_size=2)
     store = EventStore(
-        backend, origin=ORIGIN, authorities=keys.authorities(), policy=DossierPolicy(catalogue)
+        backend,
+        origin=ORIGIN,
+        authorities=keys.authorities(),
+        policy=DossierPolicy(catalogue),
+        log_keys={keys.log.signer.key_id: keys.log.signer.public_key},
     )
     store.append([e.record for e in registry_events(keys, people)])
     service = DossierService(
@@ -102,7 +107,7 @@ def open_world(directory: Path) -> World:
         codes[story] = code
     log = MerkleLog(backend)
     log.integrate()
-    checkpoints = Checkpoints(log, signer=keys.log)
+    checkpoints = Checkpoints(log, signer=keys.log, commits=IndexCommits(store, log))
     checkpoints.sign(now_us=NOW_US)
     parts = SealParts(service, log, checkpoints, KeyRegistry(backend))
     seal_backend = LedgerSealBackend(parts, log_signer=keys.log, now_us=NOW_US)

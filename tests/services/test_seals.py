@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,10 +25,13 @@ from ledger.core.seal import (
 )
 from ledger.core.seal_trust import open_trust_list, verify_seal
 from ledger.core.signing import Signer
+from ledger.domain.streams import status_published, status_stream
 from ledger.services.seals.check import check_seal
 from ledger.services.seals.issue import issue_seal, seal_claims
 from ledger.services.seals.qr import MAX_URL_VERSION, make_qr, png_bytes, read_qr, svg_text
-from tests.services.seal_world import World
+from ledger.services.status_lists import assign_entry, publish
+from ledger.storage.status_entries import StatusEntries
+from tests.services.seal_world import NOW_US, World
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +40,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 HOST = "https://xacthuc.hoso.example"
+NOW_ISO = datetime.fromtimestamp(NOW_US / 1e6, UTC).isoformat()
+LATER_ISO = datetime.fromtimestamp(NOW_US / 1e6 + 60, UTC).isoformat()
 
 
 def sealed(world: World, story: str, number: str) -> bytes:
@@ -197,10 +204,10 @@ def test_cli_verify_exit_codes(world: World, tmp_path: Path) -> None:
 
     base = ["--trust", str(trust), "--trust-key", vkey]
     code, out = run(str(image), *base)
-    assert code == 0, out
+    assert code == 4, out  # authentic, but no status list: status unknown, never "valid"
     assert "KS-0001" in out
-    assert "revocation status not checked offline" in out
-    assert run(seal_hs1(seal), *base)[0] == 0
+    assert "status unknown: [status_list.missing]" in out
+    assert run(seal_hs1(seal), *base)[0] == 4
     assert run(seal_hs1(bytes(tampered)), *base)[0] == 1
     assert run("HS1:" + "A" * 10, *base)[0] == 2
     assert run(str(tmp_path / "missing.png"), *base)[0] == 3
@@ -209,3 +216,93 @@ def test_cli_verify_exit_codes(world: World, tmp_path: Path) -> None:
 
     wrong_anchor = Ed25519Verifier(world.anchor.name, other.public_key).vkey
     assert run(seal_hs1(seal), "--trust", str(trust), "--trust-key", wrong_anchor)[0] == 1
+
+
+def test_offline_status_from_a_published_status_list(world: World, tmp_path: Path) -> None:
+    """The ward publishes its list (read from the index at the checkpoint); offline, a
+    valid result's seal is valid as of the list, a revoked one's is not; a stale list,
+    another agency's list, a forged bit or no list at all is status unknown."""
+    trust = tmp_path / "trust.note"
+    trust.write_bytes(world.seal_backend.trust_list_note())
+    valid = issue_seal(world.parts, world.codes["valid"], "KS-0001", world.ward_seal)
+    revoked = sealed(world, "revoked", "KS-0002")
+    published = publish(
+        world.parts.dossiers.store,
+        world.parts.log,
+        world.parts.keys,
+        "000.39.05.H26",
+        world.ward_seal,
+        now_us=NOW_US,
+    )
+    members = StatusEntries(world.backend).members("000.39.05.H26", 0)
+    withdrawn = [
+        (dossier, number)
+        for _, dossier, number in members
+        if world.parts.dossiers.state(dossier).results[number].status != "valid"  # type: ignore[union-attr]
+    ]
+    assert (world.codes["revoked"], "KS-0002") in withdrawn
+    assert [p.invalid for p in published] == [len(withdrawn)]
+    listed = published[0].status_list
+    path = tmp_path / "ward-0.hsl"
+    path.write_bytes(listed.document)
+    store = world.parts.dossiers.store
+    event = store.head(status_stream("000.39.05.H26"))
+    assert event is not None
+    assert status_published(event.body).digest == listed.digest  # committed in the log
+
+    def run(seal: bytes, *args: str) -> tuple[int, dict[str, object]]:
+        result = CliRunner().invoke(
+            cli_app,
+            [
+                "seal",
+                "verify",
+                seal_hs1(seal),
+                "--trust",
+                str(trust),
+                "--trust-key",
+                world.anchor.vkey,
+                "--json",
+                "--now",
+                NOW_ISO,
+                *args,
+            ],
+        )
+        return result.exit_code, json.loads(result.stdout)
+
+    code, verdict = run(valid, "--status-list", str(path))
+    assert (code, verdict["outcome"]) == (0, "valid"), verdict
+    code, verdict = run(revoked, "--status-list", str(path))
+    assert (code, verdict["outcome"], verdict["check"]) == (
+        1,
+        "invalid_status",
+        "seal.invalid_status",
+    )
+    code, verdict = run(valid, "--status-list", str(path), "--max-age", "0", "--now", LATER_ISO)
+    assert (code, verdict["check"]) == (4, "status_list.stale")
+    forged = bytearray(listed.document)
+    forged[forged.index(listed.signature) + 3] ^= 1
+    path.write_bytes(bytes(forged))
+    assert run(valid, "--status-list", str(path))[1]["check"] == "status_list.signature"
+    path.write_bytes(b"not a list")
+    assert run(valid, "--status-list", str(path))[1]["check"] == "status_list.shape"
+    police = publish_other(world, tmp_path)
+    assert run(valid, "--status-list", str(police))[1]["check"] == "status_list.mismatch"
+
+
+def publish_other(world: World, tmp_path: Path) -> Path:
+    """The police's list (another agency's): a ward seal pointing at it is a mismatch."""
+    police_seal = world.keys.people["police.seal"]
+    code = world.codes["valid"]
+    # the police has no sealed result here: give it one entry so it has a list to sign
+    assign_entry(world.parts.dossiers.store, "000.60.02.H26", code, "KS-0001")
+    [item] = publish(
+        world.parts.dossiers.store,
+        world.parts.log,
+        world.parts.keys,
+        "000.60.02.H26",
+        police_seal,
+        now_us=NOW_US,
+    )
+    path = tmp_path / "police-0.hsl"
+    path.write_bytes(item.status_list.document)
+    return path
