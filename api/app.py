@@ -40,6 +40,7 @@ from api.routes import (
 from api.tokens import TokenStore
 from ledger import __version__
 from ledger.bootstrap import KeystoreClosed, Ledger, bootstrap, wall_clock_us
+from ledger.core.note import parse_ed25519_vkey
 from ledger.services.seals.issue import LedgerSealBackend
 from ledger.settings import Settings
 from ledger.storage.keystore import Keystore
@@ -151,18 +152,23 @@ def create_app(
 
 
 def seal_backend(app: FastAPI) -> LedgerSealBackend:
-    """The seal page's backend: the app's ledger; the trust list is signed with its log key.
-    One per app, so the signed trust list is cached until the key registry changes."""
+    """The seal page's backend: the app's ledger; the trust list is signed with its log key,
+    or (served without the keystore) read as stored under ``HOSO_LOG_VKEY``. One per app,
+    so the signed trust list is cached until the key registry changes."""
     ledger = app.state.context.ledger
     cached: LedgerSealBackend | None = getattr(app.state, "seal_backend", None)
     if cached is not None and cached.src is ledger:
         return cached
     signer = ledger.checkpoints.signer
-    if signer is None:
+    if signer is not None:
+        backend = LedgerSealBackend(ledger, log_signer=signer)
+    elif ledger.settings.log_vkey:
+        verifier = parse_ed25519_vkey(ledger.settings.log_vkey)
+        backend = LedgerSealBackend(ledger, log_verifier=verifier)
+    else:
         raise KeystoreClosed(
-            "the seal trust list is signed with the log key: open the keystore",
+            "the seal check needs the log key's vkey (HOSO_LOG_VKEY) or the open keystore",
             found="no log key",
         )
-    backend = LedgerSealBackend(ledger, log_signer=signer)
     app.state.seal_backend = backend
     return backend

@@ -17,6 +17,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.core.errors import MalformedError
+from ledger.core.note import parse_ed25519_vkey
+
 DEFAULT_DATABASE_URL = "sqlite:///hoso-data/hoso.sqlite"
 DEFAULT_ORIGIN = "hoso.example/hanoi"
 # Development-only secrets: public, so that the demo runs with no set-up. Production
@@ -47,6 +50,11 @@ class Settings(BaseSettings):
         None, description="Passphrase of the keystore; prompted for when absent"
     )
     log_key_name: str = Field("ledger-log", description="Name of the log key in the keystore")
+    log_vkey: str | None = Field(
+        None,
+        description="The log key's vkey (C2SP, type 0x01): lets `hoso serve` without the"
+        " keystore serve the stored, signed seal trust list and prove seals",
+    )
     authority_keys: list[str] = Field(
         default_factory=list,
         description="Trust roots: vkeys (C2SP, type 0x01) of the authorities that sign key events",
@@ -107,6 +115,11 @@ class Settings(BaseSettings):
         secret_bytes(self.index_key, name="HOSO_INDEX_KEY")
         for i, old in enumerate(self.vault_old_keys):
             secret_bytes(old, name=f"HOSO_VAULT_OLD_KEYS[{i}]")
+        if self.log_vkey is not None:
+            try:
+                parse_ed25519_vkey(self.log_vkey)
+            except MalformedError as err:
+                raise ValueError(f"HOSO_LOG_VKEY is not an Ed25519 vkey: {err.detail}") from err
         return self
 
     @model_validator(mode="after")

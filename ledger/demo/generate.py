@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from ledger.core.checkpoint import Cosigner, parse_checkpoint_text
+from ledger.core.event import parse_stored
 from ledger.core.note import Ed25519NoteSigner, format_vkey
 from ledger.core.registry import (
     Registration,
@@ -323,10 +324,18 @@ def _write_scenarios(  # noqa: PLR0917
 
 
 def _checkpoint(checkpoints: Checkpoints, keys: GeneratedKeys, *, timestamp: int) -> int:
-    """Sign a checkpoint at the integrated size and have the witness cosign it."""
-    note = checkpoints.sign(now_us=START_US + timestamp)
+    """Sign a checkpoint at the integrated size and have the witness cosign it, a minute
+    after the latest event so far (deterministic: the generated events' own clock; the
+    ``timestamp``-th second of that minute keeps the two checkpoints' times apart)."""
+    log = checkpoints.log
+    size = log.size()
+    last_us = parse_stored(log.leaf_record(size - 1)).body.time_us if size else START_US
+    at_s = last_us // 1_000_000 + 60 + timestamp
+    if checkpoints.commits is not None and (head := checkpoints.commits.latest()) is not None:
+        at_s = max(at_s, head.event.body.time_us // 1_000_000 + 1)  # the index stream's order
+    note = checkpoints.sign(now_us=at_s * 1_000_000)
     checkpoint = parse_checkpoint_text(note.text)
     checkpoints.add_cosignature(
-        size=checkpoint.size, signature=keys.witness.cosign(checkpoint, timestamp=timestamp)
+        size=checkpoint.size, signature=keys.witness.cosign(checkpoint, timestamp=at_s)
     )
     return checkpoint.size

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -23,9 +24,11 @@ from ledger.demo.generator.run import RETENTION_US
 from ledger.services.dossiers import DossierService
 from ledger.services.seals.issue import SEAL_ROLE, SealParts, signed_trust_list
 from ledger.services.seals.sheet import write_result_sheets
+from ledger.services.status_lists import publish
 from ledger.services.verify_source import DatabaseSource
 from ledger.settings import Settings
 from ledger.storage.checkpoints import Checkpoints
+from ledger.storage.status_entries import StatusEntries
 from projections.engine import Engine
 from projections.rebuild import rebuild
 from projections.rule_findings import refresh_rule_findings
@@ -119,9 +122,42 @@ def write_sheets(
     )
     trust = folder / "trust-list.note"
     trust.write_bytes(signed_trust_list(parts, origin=origin, now_us=now_us).serialise())
+    lists = status_lists(parts, picked, folder, now_us=now_us)
     first = written[0].with_name(written[0].stem + "-qr.png") if written else folder
     command = f"hoso seal verify {first} --trust {trust} --trust-key '{log_vkey}'"
+    if picked:
+        code, number, _ = picked[0]
+        agency = parts.dossiers.state(code).agency  # type: ignore[union-attr]
+        entry = StatusEntries(parts.log.backend).entry(agency, code, number)
+        if entry is not None and (agency, entry.list_no) in lists:
+            when = datetime.fromtimestamp(now_us // 1_000_000, UTC).isoformat()
+            command += f" --status-list {lists[(agency, entry.list_no)]} --now {when}"
     return Sheets(len(written), folder, pngs, trust, command)
+
+
+def status_lists(
+    parts: SealParts,
+    picked: Sequence[tuple[str, str, Signer]],
+    folder: Path,
+    *,
+    now_us: int,
+) -> dict[tuple[str, int], Path]:
+    """Each sealing agency's signed status lists (docs/formats.md §13), published in the
+    log and written beside the sheets as ``<agency>-<n>.hsl``."""
+    signers = {}
+    for code, _, signer in picked:
+        state = parts.dossiers.state(code)
+        if state is not None:
+            signers[state.agency] = signer
+    out = {}
+    for agency, signer in sorted(signers.items()):
+        for item in publish(
+            parts.dossiers.store, parts.log, parts.keys, agency, signer, now_us=now_us
+        ):
+            path = folder / f"{agency}-{item.status_list.body.list_no}.hsl"
+            path.write_bytes(item.status_list.document)
+            out[(agency, item.status_list.body.list_no)] = path
+    return out
 
 
 def result_sheets(
@@ -202,6 +238,7 @@ def serve_files(
         "HOSO_ORIGIN": generated.origin,
         "HOSO_AUTHORITY_KEYS": json.dumps(settings.authority_keys),
         "HOSO_WITNESS_KEYS": json.dumps(settings.witness_keys),
+        "HOSO_LOG_VKEY": generated.keys().log.verifier.vkey,
         "HOSO_VAULT_KEY": settings.vault_key.get_secret_value(),
         "HOSO_INDEX_KEY": settings.index_key.get_secret_value(),
     }

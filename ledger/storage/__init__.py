@@ -16,4 +16,5 @@ __all__ = [
     "sql",
     "status_entries",
     "store",
+    "trust_lists",
 ]

@@ -63,6 +63,10 @@ SCHEMA = (
     " agency TEXT NOT NULL, list_no INTEGER NOT NULL, entry BIGINT NOT NULL,"
     " dossier TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (agency, list_no, entry),"
     " UNIQUE (agency, dossier, result))",
+    # Seal trust lists signed by the log key (docs/formats.md §11.4), for servers that
+    # run without the keystore: keyed by the registry head they list.
+    "CREATE TABLE IF NOT EXISTS hoso_trust_lists ("
+    " registry_head {blob} PRIMARY KEY, issued BIGINT NOT NULL, note {blob} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS hoso_status_lists ("
     " agency TEXT NOT NULL, list_no INTEGER NOT NULL, issued BIGINT NOT NULL,"
     " document {blob} NOT NULL, PRIMARY KEY (agency, list_no, issued))",

@@ -21,6 +21,7 @@ from ledger.core.note import format_vkey
 from ledger.core.signing import Signer
 from ledger.demo.office import JUSTICE, MINUTE, POLICE, WARD, Office, SimClock, cast, monday_morning
 from ledger.demo.scenarios import birth_on_time, residence_with_supplement
+from ledger.services.status_lists import assign_entry, publish
 from ledger.settings import Settings
 from ledger.storage.keystore import Keystore
 from ledger.storage.keystore_format import MIN
@@ -107,9 +108,23 @@ def build_world(url: str, tmp: Path) -> World:
     clock.now = START + 30 * 86_400_000_000
     ledger.privacy.access.flush()
     world.checkpoint()
+    publish_status_list(world)
     world.project()
     world.tokens = issue_tokens(ledger, world)
     return world
+
+
+def publish_status_list(world: World) -> None:
+    """The ward's signed status list (docs/formats.md §13), its one result drawn."""
+    code = world.codes["ward_done"]
+    state = world.ledger.dossiers.state(code)
+    assert state is not None
+    for number in state.results:
+        assign_entry(world.ledger.store, WARD, code, number)
+    seal = world.keystore.signer("ward.seal")
+    publish(
+        world.ledger.store, world.ledger.log, world.ledger.keys, WARD, seal, now_us=world.clock()
+    )
 
 
 def issue_tokens(ledger: Ledger, world: World) -> dict[str, str]:

@@ -86,6 +86,7 @@ def routes(world: World) -> list[Route]:
         Route("GET", f"/v1/dossiers/{a}/bundle", OFFICIALS_A, frozenset({"officer_b"})),
         Route("GET", "/v1/seals/trust-list", EVERYONE),
         Route("GET", f"/v1/index?stream={a}", EVERYONE),
+        Route("GET", f"/v1/status-lists/{WARD}/0", EVERYONE),
         Route("POST", "/v1/seals/verify", EVERYONE, json={"seal": "HS1:"}),
         Route("GET", "/s/0001", EVERYONE),
     ]

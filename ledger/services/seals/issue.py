@@ -25,6 +25,7 @@ from ledger.services.status_lists import assign_entry
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.merkle_log import LeafNotFound, MerkleLog
+from ledger.storage.trust_lists import TrustLists
 
 SEAL_ROLE: Final = "agency_seal"
 SECOND: Final = 1_000_000
@@ -119,6 +120,7 @@ def seal_claims(
         )
     return SealClaims(
         key_id=signer.key_id[:SEAL_KEY_ID_SIZE],
+        agency=registration.agency,  # not encoded in v2: the verifier takes the key's
         dossier=dossier_code,
         procedure=state.procedure,
         result_number=result_number,
@@ -161,10 +163,18 @@ def trust_list(src: SealSources, *, origin: str, now_us: int) -> TrustList:
 
 
 def signed_trust_list(src: SealSources, *, origin: str, now_us: int) -> Note:
+    """The trust list of the current registry, signed with the log key and stored, so a
+    server without the keystore serves it (:class:`LedgerSealBackend`)."""
     signer = src.checkpoints.signer
     if signer is None:
         raise TrustListKeyMissing("open the keystore with the log key to sign the trust list")
-    return sign_trust_list(trust_list(src, origin=origin, now_us=now_us), signer)
+    trust = trust_list(src, origin=origin, now_us=now_us)
+    note = sign_trust_list(trust, signer)
+    head = src.dossiers.store.head(REGISTRY_STREAM)
+    TrustLists(src.log.backend).store(
+        b"" if head is None else head.event_hash, trust.issued_s, note.serialise()
+    )
+    return note
 
 
 def _leaf(log: MerkleLog, digest: bytes) -> int | None:
@@ -174,34 +184,69 @@ def _leaf(log: MerkleLog, digest: bytes) -> int | None:
         return None
 
 
+class TrustListUnsigned(OutOfServiceError):
+    """No signed trust list is stored and no log key is loaded to sign one."""
+
+    check = "seal.trust_list_unsigned"
+
+
 class LedgerSealBackend:
-    """:class:`ledger.services.seals.check.SealBackend` over a ledger (and its log key)."""
+    """:class:`ledger.services.seals.check.SealBackend` over a ledger.
+
+    With the log key (``log_signer``) it signs the trust list when the key registry
+    changes and keeps the signed note in the database (``hoso_trust_lists``); with only
+    the log key's public half (``log_verifier``: a server run without the keystore) it
+    serves the stored note that lists the current registry, else the latest stored one.
+    """
 
     def __init__(
-        self, src: SealSources, *, log_signer: Ed25519NoteSigner, now_us: int | None = None
+        self,
+        src: SealSources,
+        *,
+        log_signer: Ed25519NoteSigner | None = None,
+        log_verifier: Ed25519Verifier | None = None,
+        now_us: int | None = None,
     ) -> None:
+        verifier = log_signer.verifier if log_signer is not None else log_verifier
+        if verifier is None:
+            raise TrustListUnsigned("a seal backend needs the log key or its vkey")
         self.src = src
         self.signer = log_signer
+        self.verifier = verifier
         self.now_us = now_us
+        self.stored = TrustLists(src.log.backend)
         self._trust_list: tuple[bytes, bytes] | None = None  # (registry head, signed note)
 
     @property
     def origin(self) -> str:
-        return self.signer.name
+        return self.verifier.name
 
     def trust_anchors(self) -> Sequence[Ed25519Verifier]:
-        return [self.signer.verifier]
+        return [self.verifier]
 
     def trust_list_note(self) -> bytes:
-        """The signed trust list, rebuilt and re-signed only when the key registry grew."""
+        """The signed trust list of the current registry: cached, else stored, else signed
+        (with the log key) and stored; without the key, the latest stored."""
         head = self.src.dossiers.store.head(REGISTRY_STREAM)
         version = b"" if head is None else head.event_hash
         if self._trust_list is not None and self._trust_list[0] == version:
             return self._trust_list[1]
-        now = self.now_us if self.now_us is not None else self.src.dossiers.clock_us()
-        note = sign_trust_list(trust_list(self.src, origin=self.origin, now_us=now), self.signer)
-        self._trust_list = (version, note.serialise())
-        return self._trust_list[1]
+        note = self.stored.for_registry(version)
+        if note is None and self.signer is not None:
+            now = self.now_us if self.now_us is not None else self.src.dossiers.clock_us()
+            trust = trust_list(self.src, origin=self.origin, now_us=now)
+            note = sign_trust_list(trust, self.signer).serialise()
+            self.stored.store(version, trust.issued_s, note)
+        if note is None:
+            latest = self.stored.latest()
+            if latest is None:
+                raise TrustListUnsigned(
+                    "no signed seal trust list is stored: run `hoso seal trust-list` where the"
+                    " log key is (or serve with the keystore open)"
+                )
+            return latest  # not cached: the key holder may sign the current one any time
+        self._trust_list = (version, note)
+        return note
 
     def result_status(self, dossier: str, result_number: str) -> ResultStatus | None:
         state = self.src.dossiers.state(dossier)

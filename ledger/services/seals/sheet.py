@@ -17,7 +17,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from ledger.core.seal import parse_seal, seal_hs1, seal_url
+from ledger.core.seal import seal_hs1, seal_url
 from ledger.core.signing import Signer
 from ledger.domain.calendar import VN_TZ
 from ledger.services.seals.issue import SEAL_ROLE, SealSources, issue_seal
@@ -50,7 +50,6 @@ def sheet_html(
     agency_names: Mapping[str, str] | None = None,
 ) -> str:
     """The sheet's HTML around a seal issued for this result."""
-    claims = parse_seal(seal).claims
     state = src.dossiers.existing(dossier)
     result = state.results[number]
     event = src.dossiers.store.stored_event(dossier, result.n)
@@ -68,7 +67,7 @@ def sheet_html(
     sealed = next((b for b in blocks if b.role == "agency_seal"), None)
     procedure = src.dossiers.catalogue.procedures.get(state.procedure)
     name = procedure.name_vi if procedure is not None else state.procedure
-    agency = (agency_names or {}).get(claims.agency, f"Cơ quan {claims.agency}")
+    agency = (agency_names or {}).get(state.agency, f"Cơ quan {state.agency}")
     url = seal_url(host, seal)
     qr = svg_text(make_qr(url), scale=3, title="QR xác thực", scalable=True)
     issued = _when(result.issued_us)
