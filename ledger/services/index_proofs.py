@@ -42,7 +42,10 @@ def index_evidence(
 
 
 def index_proof(backend: Backend, streams: Sequence[str]) -> IndexProofDocument:
-    """The index proof of ``streams`` at the latest checkpoint."""
+    """The index proof of ``streams`` at the latest checkpoint, with the cosignatures the
+    ledger has for it. The latest, not the latest cosigned: a revocation the log key has
+    signed is shown at once (the log can't take it back), and the proof's cosignatures
+    say how many witnesses vouch for it yet (the checker reports that freshness)."""
     log = MerkleLog(backend)
     latest = Checkpoints(log, signer=None).latest()
     commit = None if latest is None else exact_commit_at(log, latest[0].size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -306,3 +307,36 @@ def publish_other(world: World, tmp_path: Path) -> Path:
     path = tmp_path / "police-0.hsl"
     path.write_bytes(item.status_list.document)
     return path
+
+
+class LyingBackend:
+    """The world's backend, but its index proof is another dossier's, or garbage."""
+
+    def __init__(self, world: World, proof: Callable[[str], bytes | None]) -> None:
+        self.inner = world.seal_backend
+        self.proof = proof
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def index_proof(self, dossier: str) -> bytes | None:
+        return self.proof(dossier)
+
+
+def test_a_forged_or_misplaced_index_proof_is_never_valid(world: World) -> None:
+    """The server answers a revoked result's seal with the proof of a valid dossier, or
+    with bytes that are not a proof: invalid with the check that failed. With no proof
+    at all (no checkpoint ends with an index commit): status unknown."""
+    revoked = seal_hs1(sealed(world, "revoked", "KS-0002"))
+    valid_code = world.codes["valid"]
+    cases: dict[str, Callable[[str], bytes | None]] = {
+        "another dossier's proof": lambda _: world.seal_backend.index_proof(valid_code),
+        "garbage": lambda _: b"\x81\xa1v\x01",
+    }
+    for name, proof in cases.items():
+        verdict = check_seal(revoked, LyingBackend(world, proof))  # type: ignore[arg-type]
+        assert verdict.outcome == "invalid", name
+        assert verdict.check is not None
+        assert verdict.check.startswith(("index.", "encoding.")), (name, verdict.check)
+    unproven = check_seal(revoked, LyingBackend(world, lambda _: None))  # type: ignore[arg-type]
+    assert (unproven.outcome, unproven.check) == ("status_unknown", "seal.status_unknown")
