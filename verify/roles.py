@@ -4,7 +4,8 @@ Dossier events: the acting roles of :data:`ledger.domain.lifecycle.RULES`
 (co-signatures such as the agency seal, and a procedure's own signature list
 from the catalogue, are the lifecycle's and are checked by the post-audit
 replay, ``rule.illegal_event``). System streams: ``DataAccessed`` by a
-``system`` key, ``SubjectErased`` by a ``leader`` or ``system`` key. Key
+``system`` key, ``SubjectErased`` by a ``leader`` or ``system`` key,
+``StatusListPublished`` by an ``agency_seal`` key. Key
 registry events are signed by trusted authority keys, not registered ones.
 """
 
@@ -17,6 +18,7 @@ from ledger.domain.lifecycle import RULES
 SYSTEM_ROLES: Final[dict[str, frozenset[str]]] = {
     "DataAccessed": frozenset({"system"}),
     "SubjectErased": frozenset({"leader", "system"}),
+    "StatusListPublished": frozenset({"agency_seal"}),
 }
 
 
