@@ -38,7 +38,7 @@ MEDIA_TYPE = "application/vnd.hoso.status-list"
 async def get_status_list(
     ledger: LedgerDep,
     agency: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")],
-    list_no: Annotated[int, Path(ge=0, le=65535)],
+    list_no: Annotated[int, Path(ge=0, le=255)],
 ) -> Response:
     document = await run_in_threadpool(latest_document, ledger.store, agency, list_no)
     return Response(

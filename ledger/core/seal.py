@@ -49,6 +49,8 @@ MAX_DOSSIER: Final = 31
 MAX_PROCEDURE: Final = 12
 MAX_RESULT_NUMBER: Final = 32
 MAX_STATUS_ENTRY: Final = 2**32 - 1
+MAX_STATUS_LIST: Final = 255
+MAX_ISSUED_V2: Final = 2**32 - 1
 SEAL_KEY_ID_SIZE: Final = 8
 SEAL_HASH_SIZE: Final = 16
 HS1_PREFIX: Final = "HS1:"
@@ -143,7 +145,8 @@ class SealClaims:
         elif self.status is None:
             raise SealMalformed("a version 2 seal carries its status list reference")
         elif not (
-            0 <= self.status.list_no <= 0xFFFF and 0 <= self.status.entry <= MAX_STATUS_ENTRY
+            0 <= self.status.list_no <= MAX_STATUS_LIST
+            and 0 <= self.status.entry <= MAX_STATUS_ENTRY
         ):
             raise SealMalformed("status list number or entry out of range", where="claims[8]")
         first = 3 if v1 else 2
@@ -153,7 +156,7 @@ class SealClaims:
             start=first,
         ):
             _check_text(text, where=f"claims[{i}]", limit=limit)
-        if not 0 <= self.issued_s < 2**40:
+        if not 0 <= self.issued_s <= (2**40 - 1 if v1 else MAX_ISSUED_V2):
             raise SealMalformed("issue time out of range", where=f"claims[{first + 3}]")
         for i, digest in ((first + 4, self.document_hash), (first + 5, self.event_hash)):
             if len(digest) != SEAL_HASH_SIZE:

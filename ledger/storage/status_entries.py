@@ -13,8 +13,8 @@ from __future__ import annotations
 import secrets
 from typing import Final
 
-from ledger.core.errors import NotFoundError
-from ledger.core.seal import StatusRef
+from ledger.core.errors import NotFoundError, OutOfServiceError
+from ledger.core.seal import MAX_STATUS_LIST, StatusRef
 from ledger.core.status_list import MIN_ENTRIES
 from ledger.storage.database import Backend
 
@@ -27,6 +27,12 @@ class StatusListUnknown(NotFoundError):
     """No list of that number has been published for the agency."""
 
     check = "status_list.unknown"
+
+
+class StatusListsFull(OutOfServiceError):
+    """Every status list number a seal can name (0–255) is half full."""
+
+    check = "status_list.full"
 
 
 class StatusEntries:
@@ -69,7 +75,13 @@ class StatusEntries:
         if not rows:
             return 0
         list_no, used = int(rows[0]["list_no"]), int(rows[0]["used"])
-        return list_no + 1 if used >= FILL else list_no
+        if used < FILL:
+            return list_no
+        if list_no >= MAX_STATUS_LIST:  # 256 lists: 16.7 million sealed results
+            raise StatusListsFull(
+                "the agency's status lists are full", where=f"agency {agency}", found=list_no
+            )
+        return list_no + 1
 
     def lists(self, agency: str) -> list[int]:
         """The list numbers the agency's entries are in."""
