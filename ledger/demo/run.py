@@ -114,13 +114,13 @@ def _run(out: Console, *, db: str, folder: Path, dossiers: int, seed: int, quiet
         seconds["generate"] = time.perf_counter() - began
         ledger = open_ledger(db, generated)
         try:
+            began = time.perf_counter()  # sheets first: they publish the status lists
+            sheets = result_sheets(ledger, generated, folder / "results")
+            seconds["result_sheets"] = time.perf_counter() - began
             began = time.perf_counter()
             tick = step("projections and rule findings", 1)
             findings_table = projections_and_findings(ledger, tick)
             seconds["projections"] = time.perf_counter() - began
-            began = time.perf_counter()
-            sheets = result_sheets(ledger, generated, folder / "results")
-            seconds["result_sheets"] = time.perf_counter() - began
             began = time.perf_counter()
             tick = step("offline verifier", generated.events)
             report = verify(

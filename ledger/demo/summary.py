@@ -85,7 +85,7 @@ def summary_json(run: DemoRun, *, ok: bool) -> dict[str, object]:
         "database": str(run.db),
         "seed": g.seed,
         "dossiers": g.dossiers,
-        "events": g.events,
+        "events": run.report.records,  # generated, plus the status lists published
         "agencies": {code: AGENCY_NAMES[code] for code in sorted(run.by_agency)},
         "states": dict(sorted(run.states.items())),
         "lifecycles": g.lifecycles,
