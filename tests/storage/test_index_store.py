@@ -107,4 +107,3 @@ def test_builds_equal_the_reference_fold_at_every_version(
             assert verify_lookup(proof, root=root.root.hash, stream=name) == expected.state(name)
             assert proof == expected.prove(name)
             assert store.state(name, version=version) == expected.state(name)
-
