@@ -31,7 +31,7 @@ child that only opens the database: the baseline). Then ``IndexStore.prove`` for
 ``--samples`` random present streams and ``--samples // 4`` absent ones (p50/p99, each
 including its database round trips), beside one indexed ``SELECT`` of a value row (the
 floor: one round trip); every proof verified against the root (untimed); proof sizes
-(the canonical msgpack of a bundle's proof map, §12.4) and ``verify_lookup`` time beside
+(the canonical msgpack of a bundle's proof map, §12.3) and ``verify_lookup`` time beside
 a bare hashlib fold of as many node hashes.
 
 The machine is shared: read the ratios. The last line is one JSON object.
