@@ -171,23 +171,11 @@ class Verdict:
     superseded_by: str | None = None  # proven: the number that replaced this one
 
     def as_dict(self) -> dict[str, object]:
-        c = self.claims
         return {
             "outcome": self.outcome,
             "check": self.check,
             "detail": self.detail,
-            "claims": None
-            if c is None
-            else {
-                "agency": c.agency,
-                "dossier": c.dossier,
-                "procedure": c.procedure,
-                "result_number": c.result_number,
-                "issued_s": c.issued_s,
-                "document_hash16": c.document_hash.hex(),
-                "event_hash16": c.event_hash.hex(),
-                "key_id8": c.key_id.hex(),
-            },
+            "claims": claims_map(self.claims),
             "superseded_by": self.superseded_by,
             "freshness": None if self.freshness is None else self.freshness.as_dict(),
             "notes": list(self.notes),
@@ -202,6 +190,23 @@ class Verdict:
                 "checkpoint": self.log.checkpoint_note,
             },
         }
+
+
+def claims_map(c: SealClaims | None) -> dict[str, object] | None:
+    """A verified seal's claims as the online and offline verdicts show them (JSON)."""
+    if c is None:
+        return None
+    return {
+        "agency": c.agency,
+        "dossier": c.dossier,
+        "procedure": c.procedure,
+        "result_number": c.result_number,
+        "issued_s": c.issued_s,
+        "document_hash16": c.document_hash.hex(),
+        "event_hash16": c.event_hash.hex(),
+        "key_id8": c.key_id.hex(),
+        "status_entry": None if c.status is None else [c.status.list_no, c.status.entry],
+    }
 
 
 def check_seal(text: str, backend: SealBackend) -> Verdict:
@@ -362,16 +367,11 @@ class OfflineVerdict:
     list_checkpoint: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        c = self.claims
         return {
             "outcome": self.outcome,
             "check": self.check,
             "detail": self.detail,
-            "agency": None if c is None else c.agency,
-            "dossier": None if c is None else c.dossier,
-            "procedure": None if c is None else c.procedure,
-            "result_number": None if c is None else c.result_number,
-            "issued_s": None if c is None else c.issued_s,
+            "claims": claims_map(self.claims),
             "status_list": None
             if self.list_issued_s is None
             else {"issued_s": self.list_issued_s, "checkpoint": self.list_checkpoint},
