@@ -114,6 +114,7 @@ class DossierService:
                 catalogue=self.catalogue,
                 calendar=self.calendar,
                 procedure=state.procedure,
+                law_version=state.law_version,
             ).due_us
 
         return AuditContext(
@@ -123,6 +124,7 @@ class DossierService:
             exempt_from_fees=self.catalogue.exempt_from_fees,
             recompute_due=recompute,
             reusable=self.reuse_index().reusable,
+            national_database=self.catalogue.national_database,
             working_hours_between=self.working_hours_between,
         )
 
@@ -185,6 +187,7 @@ class DossierService:
             calendar_version=due.calendar_version,
             receipt_hash=receipt_hash,
             required=procedure.component_codes,
+            law_version=due.law_version,
         )
         return self.execute(code, draft, actor=actor, keys=keys, time_us=received)
 
@@ -211,6 +214,41 @@ class DossierService:
             )
         draft = cmd.receive_supplement(state, items=items, due_us=due)
         return self.execute(code, draft, actor=actor, keys=keys, time_us=now)
+
+    def record_payment(
+        self,
+        code: str,
+        *,
+        actor: str,
+        keys: Sequence[str],
+        amount_vnd: int,
+        receipt_ref: str,
+        method: str,
+        now_us: int | None = None,
+    ) -> Appended:
+        """The fee was paid: the clock resumes and the due date moves by the paused
+        working time (waiting for a payment does not count against the agency)."""
+        state = self.existing(code)
+        now = self.clock_us() if now_us is None else now_us
+        draft = cmd.record_payment(
+            state,
+            amount_vnd=amount_vnd,
+            receipt_ref=receipt_ref,
+            due_us=self.resumed_due(state, now),
+            method=method,
+        )
+        return self.execute(code, draft, actor=actor, keys=keys, time_us=now)
+
+    def resumed_due(self, state: DossierState, now_us: int) -> int | None:
+        """The due date in force after the dossier's current pause ends at ``now_us``."""
+        if state.due_us is None or state.paused_since_us is None:
+            return state.due_us
+        return extend_for_pause(
+            due_us=state.due_us,
+            paused_us=state.paused_since_us,
+            resumed_us=now_us,
+            calendar=self.calendar,
+        )
 
     def existing(self, code: str) -> DossierState:
         """The dossier's state (``dossier.unknown`` if no dossier has this code)."""

@@ -216,4 +216,4 @@ def test_codes_and_reuse_index(service: DossierService) -> None:
     )
     assert service.codes() == [CODE]
     index = service.reuse_index()
-    assert not index.reusable(H, "GIAY_TO_CHO_O_HOP_PHAP")  # no result yet
+    assert not index.results_for(H, "GIAY_TO_CHO_O_HOP_PHAP")  # no result yet
