@@ -37,7 +37,7 @@ class MalformedLaw(MalformedError):
 class LawVersionUnknown(VerificationError):
     """A recorded legal version is not in the law data, or no version covers a date."""
 
-    check = "law.version_unknown"
+    check = "law.version"
 
 
 @dataclass(frozen=True, slots=True)

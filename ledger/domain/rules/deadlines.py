@@ -278,8 +278,7 @@ def reception_time_plausible(
     received = event.payload.get("received_us")
     if not isinstance(received, int):
         return []  # a malformed payload is rule.illegal_event's
-    submissions = [e for e in events_of(history, ev.SUBMITTED) if e.n < event.n]
-    submitted = submissions[-1].time_us if submissions else state.submitted_us
+    submitted = state.submitted_us  # the dossier's first submission
     problem = None
     if received < submitted:
         problem = ("received before it was submitted", f">= {format_time(submitted)}")
