@@ -10,6 +10,7 @@ in by the caller, and Vietnam local time is fixed UTC+07:00.
   working-time arithmetic; :mod:`~ledger.domain.procedures` (+ ``procedures_data``)
   — the procedure catalogue; :mod:`~ledger.domain.due` — due dates;
   :mod:`~ledger.domain.law` — the legal versions in force and each rule's legal basis;
+  :mod:`~ledger.domain.submission` — a new dossier's code, date and procedure, at the door;
 * :mod:`~ledger.domain.rules` — the post-audit rules; :mod:`~ledger.domain.privacy`
   — the personal-data events and rules; :mod:`~ledger.domain.reuse`,
   :mod:`~ledger.domain.timeliness`.
@@ -33,5 +34,6 @@ __all__ = [
     "reuse",
     "rules",
     "state",
+    "submission",
     "timeliness",
 ]

@@ -24,6 +24,7 @@ from ledger.domain.procedures import Catalogue
 from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import AuditContext, Recorded, RuleFinding, audit_dossier
 from ledger.domain.state import DossierState, ProcedureBook, SignerInfo
+from ledger.domain.submission import check_submission
 from ledger.storage.keys import KeyRecord
 from ledger.storage.store import Appended, EventStore
 
@@ -265,8 +266,10 @@ class DossierPolicy:
     registry records of the signing keys. The personal-data streams
     (``system/access``, ``system/privacy``) are checked by
     :func:`ledger.domain.privacy.check_privacy_event`; other system streams
-    (``system/...``) are not dossiers and pass. Any refusal is a typed ``domain.*`` or
-    ``domain.payload`` error, and nothing of the batch is stored.
+    (``system/...``) are not dossiers and pass. A new dossier's code, date and procedure
+    are checked first (:mod:`ledger.domain.submission`). Any refusal is a typed
+    ``domain.*``, ``domain.payload`` or ``dossier.*`` error, and nothing of the batch is
+    stored.
     """
 
     def __init__(self, book: ProcedureBook) -> None:
@@ -292,6 +295,8 @@ class DossierPolicy:
                 )
             before = states[stream]
             signers = signer_infos(event, keys)
+            if before is None:
+                check_submission(event.body, self.book)  # code, date, procedure: at the door
             states[stream] = (
                 start(event.body, signers)
                 if before is None
