@@ -65,6 +65,7 @@ def submit_dossier(
     legal_basis: str = "state_duty",
     consent: bytes | None = None,
     personal: bytes | None = None,
+    vneid_authenticated: bool | None = None,
     state: DossierState | None = None,
 ) -> Draft:
     """A new dossier (or a resubmission after reception guidance).
@@ -85,6 +86,8 @@ def submit_dossier(
         payload["consent"] = consent
     if personal is not None:
         payload["personal"] = personal
+    if vneid_authenticated is not None:
+        payload["vneid_authenticated"] = vneid_authenticated
     return Draft(ev.SUBMITTED, payload)
 
 

@@ -64,6 +64,7 @@ def start(event: EventBody, signers: Sequence[SignerInfo]) -> DossierState:
         legal_basis=text(p, "legal_basis"),
         n=1,
         personal=blob(p, "personal") if "personal" in p else None,
+        vneid=bool(p["vneid_authenticated"]) if "vneid_authenticated" in p else None,
     )
 
 

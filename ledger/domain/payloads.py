@@ -62,6 +62,8 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
         "legal_basis": _f("str", *LEGAL_BASES),
         "consent": _f("hash", required=False),  # hash of the signed consent record, iff consent
         "personal": _f("hash", required=False),  # salted commitment to the personal record
+        # the submitting account was authenticated with VNeID (level 2), as the portal says
+        "vneid_authenticated": _f("bool", required=False),
     },
     ev.GUIDANCE: {"missing": _f("strs"), "reasons": _f("strs")},
     ev.REFUSED: {"reasons": _f("strs")},

@@ -158,6 +158,8 @@ class Procedure:
     signatures: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     paper_result_allowed_by_law: bool
     fee_vnd: int | None = None
+    sector_code: str | None = None  # MaLinhVuc of the national TTHC database
+    sector_vi: str | None = None  # the sector's name (lĩnh vực)
     certainty: str
     evidence: str
     catalogue_version: str

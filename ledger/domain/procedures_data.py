@@ -28,9 +28,15 @@ _TOP_KEYS = frozenset(
 _PROCEDURE_KEYS = frozenset(
     {"code", "name_vi", "name_en", "agency_level", "time", "verification_time"}
     | {"required_components", "signatures", "paper_result_allowed_by_law", "fee_vnd"}
-    | {"certainty", "evidence"}
+    | {"certainty", "evidence", "sector_code", "sector_vi"}
 )
-_PROCEDURE_REQUIRED = _PROCEDURE_KEYS - {"verification_time", "signatures", "fee_vnd"}
+_PROCEDURE_REQUIRED = _PROCEDURE_KEYS - {
+    "verification_time",
+    "signatures",
+    "fee_vnd",
+    "sector_code",
+    "sector_vi",
+}
 _TIME_KEYS = frozenset({"amount", "unit", "start_rule", "cutoff"})
 _COMPONENT_KEYS = frozenset({"code", "name_vi", "name_en"})
 _COMPONENT_OPTIONAL = frozenset({"reusable_from"})

@@ -143,6 +143,7 @@ class DossierState:
     legal_basis: str
     n: int
     personal: bytes | None = None  # commitment to the personal record (docs/privacy.md)
+    vneid: bool | None = None  # the account was authenticated with VNeID (None: not recorded)
     components: Mapping[str, Component] = field(default_factory=dict)
     received_us: int | None = None
     clock_start_us: int | None = None

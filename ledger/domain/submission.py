@@ -2,7 +2,8 @@
 anything is stored (docs/domain.md §Submission).
 
 The dossier code is ``{agency code}-{yyMMdd}-{NNNN}`` (DOMAIN.md 2.3: a per-agency counter
-that resets daily; a dossier synced from another province may carry five random digits).
+that resets daily; a dossier synced from another province may carry five random digits; a busy agency's
+counter may run to six digits).
 The agency code is dot-separated groups of digits and capitals (``000.39.05.H26``); the
 date must be a real calendar date; the procedure must be in the catalogue. Each refusal
 names the field (``where``): ``stream`` (the dossier code), ``stream.date``, or
@@ -21,7 +22,7 @@ from ledger.domain import lifecycle as ev
 from ledger.domain.state import ProcedureBook
 
 DOSSIER_CODE: Final = re.compile(
-    r"(?P<agency>[0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,6}){1,5})-(?P<date>\d{6})-(?P<serial>\d{4,5})"
+    r"(?P<agency>[0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,6}){1,5})-(?P<date>\d{6})-(?P<serial>\d{4,6})"
 )
 
 
