@@ -41,6 +41,14 @@ from tests.projections.ledger_kit import CATALOGUE, Kit
 pytestmark = pytest.mark.integration
 
 PROCEDURE = "1.004194"
+C = {  # the dossiers of the table above, by name
+    "EARLY": "000.60.02.H26-260302-0001",
+    "ONTIME": "000.60.02.H26-260302-0002",
+    "LATE": "000.60.02.H26-260302-0003",
+    "SORRY": "000.60.02.H26-260302-0004",
+    "GONE": "000.60.02.H26-260302-0005",
+    "STUCK": "000.60.02.H26-260302-0006",
+}
 
 
 def at(day: int, hour: int, minute: int = 0) -> int:
@@ -68,21 +76,23 @@ def resolve(kit: Kit, code: str, when: int) -> None:
 
 
 def build(kit: Kit) -> None:
-    for code in ("EARLY", "ONTIME", "LATE", "SORRY", "GONE"):
+    for code in (C["EARLY"], C["ONTIME"], C["LATE"], C["SORRY"], C["GONE"]):
         open_received(kit, code)
-    open_received(kit, "STUCK", channel="counter")
-    assert kit.office.state("EARLY").due_us == at(5, 17)
-    resolve(kit, "EARLY", at(2, 14, 30))
-    resolve(kit, "ONTIME", at(5, 10))
-    resolve(kit, "LATE", at(6, 8))
+    open_received(kit, C["STUCK"], channel="counter")
+    assert kit.office.state(C["EARLY"]).due_us == at(5, 17)
+    resolve(kit, C["EARLY"], at(2, 14, 30))
+    resolve(kit, C["ONTIME"], at(5, 10))
+    resolve(kit, C["LATE"], at(6, 8))
     sorry = cmd.apologize_for_delay(
-        kit.office.state("SORRY"), reason="xác minh", new_due_us=at(6, 17), now_us=at(4, 10)
+        kit.office.state(C["SORRY"]), reason="xác minh", new_due_us=at(6, 17), now_us=at(4, 10)
     )
-    kit.office.do("SORRY", sorry, "police.leader", at=at(4, 10), cosign="police.seal")
-    resolve(kit, "SORRY", at(6, 8))
-    kit.office.do("GONE", cmd.request_withdrawal(kit.office.state("GONE")), "portal", at=at(3, 8))
-    gone = cmd.accept_withdrawal(kit.office.state("GONE"))
-    kit.office.do("GONE", gone, "police.reception", at=at(3, 9))
+    kit.office.do(C["SORRY"], sorry, "police.leader", at=at(4, 10), cosign="police.seal")
+    resolve(kit, C["SORRY"], at(6, 8))
+    kit.office.do(
+        C["GONE"], cmd.request_withdrawal(kit.office.state(C["GONE"])), "portal", at=at(3, 8)
+    )
+    gone = cmd.accept_withdrawal(kit.office.state(C["GONE"]))
+    kit.office.do(C["GONE"], gone, "police.reception", at=at(3, 9))
 
 
 def test_decision_766_indicators_match_the_hand_computed_fixture(kit: Kit) -> None:
@@ -108,7 +118,7 @@ def test_decision_766_indicators_match_the_hand_computed_fixture(kit: Kit) -> No
         "p90_hours": 31.0,
         "currently_overdue": 1,
     }
-    sorry = queries.get_dossier(kit.backend.sql, "SORRY")
+    sorry = queries.get_dossier(kit.backend.sql, C["SORRY"])
     assert sorry is not None
     assert (sorry["timeliness"], sorry["rescheduled"], sorry["due_us"]) == ("late", 1, at(6, 17))
     assert sorry["legal_due_us"] == at(5, 17)
@@ -129,13 +139,13 @@ def test_the_overdue_queue_and_the_inbox(kit: Kit) -> None:
     sql = kit.backend.sql
     assert queries.overdue_queue(sql, now_us=at(4, 12)).rows == []
     soon = queries.overdue_queue(sql, now_us=at(4, 12), horizon_us=at(5, 17) - at(4, 12))
-    assert [(r["code"], r["overdue"]) for r in soon.rows] == [("STUCK", False)]
+    assert [(r["code"], r["overdue"]) for r in soon.rows] == [(C["STUCK"], False)]
     late = queries.overdue_queue(sql, now_us=at(6, 12))
     assert [(r["code"], r["overdue"], r["late_by_us"]) for r in late.rows] == [
-        ("STUCK", True, at(6, 12) - at(5, 17))
+        (C["STUCK"], True, at(6, 12) - at(5, 17))
     ]
     inbox = queries.inbox(sql, POLICE)
-    assert [r["code"] for r in inbox.rows] == ["STUCK"]
+    assert [r["code"] for r in inbox.rows] == [C["STUCK"]]
     assert queries.inbox(sql, "H26.NOBODY").rows == []
 
 
@@ -144,3 +154,38 @@ def test_p90_is_the_nearest_rank() -> None:
     assert p90([5.0]) == 5.0
     assert p90([float(v) for v in range(1, 11)]) == 9.0
     assert p90([float(v) for v in range(1, 12)]) == 10.0
+
+
+def test_a_dossier_waiting_on_the_applicant_is_not_overdue(kit: Kit) -> None:
+    """The pause-aware clock in the views: a supplement or a fee asked for before the due date
+    stops the clock, so neither the overdue queue nor the statistics count the dossier while
+    it waits; one that was asked after the due date stays overdue."""
+    follower = Follower(kit.engine, select_views(None))
+    waiting, fee, late = (f"000.60.02.H26-260302-01{i:02d}" for i in range(3))
+    for code in (waiting, fee, late):
+        open_received(kit, code)
+    o = kit.office
+    o.do(
+        waiting,
+        cmd.request_supplement(o.state(waiting), items=["TO_KHAI_CT01"], reasons=["mờ"]),
+        "police.handler",
+        at=at(4, 10),
+    )
+    o.do(fee, cmd.request_fee(o.state(fee), amount_vnd=8000), "police.handler", at=at(4, 10))
+    o.do(
+        late,
+        cmd.request_supplement(o.state(late), items=["TO_KHAI_CT01"], reasons=["mờ"]),
+        "police.handler",
+        at=at(6, 9),
+    )
+    follower.catch_up()
+    sql = kit.backend.sql
+    weeks_later = at(20, 12)
+    rows = queries.statistics(sql, period="2026-03", now_us=weeks_later)
+    assert rows[0]["currently_overdue"] == 1
+    assert [r["code"] for r in queries.overdue_queue(sql, now_us=weeks_later).rows] == []
+    for code, overdue in ((waiting, False), (fee, False), (late, True)):
+        row = queries.get_dossier(sql, code)
+        assert row is not None
+        assert (row["overdue_from_us"] is not None) == overdue, code
+        assert o.state(code).overdue(weeks_later) == overdue, code
