@@ -41,7 +41,10 @@ def audit(
     ),
     lang: str = typer.Option("vi", "--lang", help="vi (default) or en"),
     agencies: Path | None = typer.Option(
-        None, "--agencies", help="JSON object of agency code → name, to name agencies"
+        None,
+        "--agencies",
+        help="JSON object of agency code → name: names agencies, and transfers to others are"
+        " findings",
     ),
     db: str | None = DbOption,
 ) -> None:
@@ -65,7 +68,8 @@ def audit(
                 f" → {report / 'audit.json'}, {report / 'audit.html'}"
             )
             return
-        findings = ledger.dossiers.audit(codes, now_us=now)
+        known = frozenset(names) if names else None
+        findings = ledger.dossiers.audit(codes, now_us=now, agencies=known)
         if as_json:
             for finding in findings:
                 typer.echo(json.dumps(finding.as_dict(), ensure_ascii=False))

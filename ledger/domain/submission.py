@@ -2,8 +2,8 @@
 anything is stored (docs/domain.md §Submission).
 
 The dossier code is ``{agency code}-{yyMMdd}-{NNNN}`` (DOMAIN.md 2.3: a per-agency counter
-that resets daily; a dossier synced from another province may carry five random digits; a busy agency's
-counter may run to six digits).
+that resets daily; a dossier synced from another province may carry five random digits; a
+busy agency's counter may run to six digits).
 The agency code is dot-separated groups of digits and capitals (``000.39.05.H26``); the
 date must be a real calendar date; the procedure must be in the catalogue. Each refusal
 names the field (``where``): ``stream`` (the dossier code), ``stream.date``, or

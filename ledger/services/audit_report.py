@@ -5,7 +5,8 @@ Every finding shows the rule, the legal basis and the version that applied on th
 reception date, the events that prove it (stream position and event hash; for a finding on
 the dossier as a whole, its latest event, which commits to the whole chain), and what the
 agency can do. Agencies and procedures are named by name as well as code (procedures from
-the catalogue; agencies from the names given, e.g. ``--agencies names.json``). Nothing
+the catalogue; agencies from the names given, e.g. ``--agencies names.json``, which is then
+also the agency catalogue that transfers are judged against). Nothing
 personal: applicants are never read.
 """
 
@@ -38,6 +39,10 @@ RULE_TITLES: Final[dict[str, tuple[str, str]]] = {
         "Implausible reception time",
     ),
     "rule.handover_late": ("Chuyển xử lý chậm", "Hand-over late"),
+    "rule.transfer_unknown_agency": (
+        "Chuyển liên thông đến cơ quan không có trong danh mục",
+        "Transfer to an agency not in the catalogue",
+    ),
     "rule.interagency_step_late": ("Bước liên thông quá hạn", "Inter-agency step late"),
     "rule.inputs_not_digitized": ("Hồ sơ đầu vào chưa số hóa", "Inputs not digitised"),
     "rule.paper_despite_electronic": (
@@ -162,7 +167,7 @@ def audit_report(
     chosen = list(codes) if codes is not None else service.codes()
     catalogue = service.catalogue
     law = shipped_law()
-    findings = service.audit(chosen, now_us=now_us)
+    findings = service.audit(chosen, now_us=now_us, agencies=frozenset(names) if names else None)
     indicators = Indicators()
     proofs: dict[str, list[tuple[int, str, str]]] = {}
     procedures: dict[str, str] = {}
@@ -178,9 +183,7 @@ def audit_report(
         if paid:
             method = paid[-1].payload.get("method")
             fee = (paid[-1].time_us, method if isinstance(method, str) else None)
-        indicators.add(
-            state, fee_paid=fee, required=catalogue.required_components(state.procedure)
-        )
+        indicators.add(state, fee_paid=fee, required=catalogue.required_components(state.procedure))
 
     def procedure_name(code: str) -> dict[str, str | None]:
         found = catalogue.procedures.get(code)

@@ -103,8 +103,9 @@ class DossierService:
     def working_hours_between(self, a_us: int, b_us: int) -> float:
         return self.calendar.working_time_between(a_us, b_us) / 3_600_000_000
 
-    def audit_context(self, *, now_us: int) -> AuditContext:
-        """Everything the post-audit rules need, from this ledger's catalogue and calendar."""
+    def audit_context(self, *, now_us: int, agencies: frozenset[str] | None = None) -> AuditContext:
+        """Everything the post-audit rules need, from this ledger's catalogue and calendar;
+        ``agencies``, the agency catalogue's codes, also judges transfers' targets."""
 
         def recompute(state: DossierState) -> int | None:
             if state.received_us is None or state.rule_version is None:
@@ -127,11 +128,14 @@ class DossierService:
             reusable=self.reuse_index().reusable,
             national_database=self.catalogue.national_database,
             working_hours_between=self.working_hours_between,
+            known_agency=None if agencies is None else agencies.__contains__,
         )
 
-    def audit(self, codes: Sequence[str], *, now_us: int) -> list[RuleFinding]:
+    def audit(
+        self, codes: Sequence[str], *, now_us: int, agencies: frozenset[str] | None = None
+    ) -> list[RuleFinding]:
         """Every post-audit rule over the given dossiers, as of ``now_us``."""
-        ctx = self.audit_context(now_us=now_us)
+        ctx = self.audit_context(now_us=now_us, agencies=agencies)
         return [f for code in codes for f in audit_dossier(self.history(code), ctx)]
 
     # --- writes ------------------------------------------------------------------

@@ -405,3 +405,14 @@ def _fold(h: History) -> DossierState:
     assert state is not None
     assert not refused
     return state
+
+
+def test_a_transfer_to_an_agency_outside_the_catalogue() -> None:
+    h = _in_process()
+    h.add(ev.TRANSFERRED, (HANDLER,), to_agency="H26.NOWHERE", step="xác minh", allowance_hours=8)
+    assert "rule.transfer_unknown_agency" not in rules_at(h, h.clock + HOUR)  # no catalogue
+    known = replace(CTX, known_agency={"H26.10.02"}.__contains__)
+    assert "rule.transfer_unknown_agency" in rules_at(h, h.clock + HOUR, known)
+    fine = _in_process()
+    fine.add(ev.TRANSFERRED, (HANDLER,), to_agency="H26.10.02", step="xác minh", allowance_hours=8)
+    assert "rule.transfer_unknown_agency" not in rules_at(fine, fine.clock + HOUR, known)

@@ -68,6 +68,8 @@ class AuditContext:
     that instant? None: judged after every dossier was read (the verifier's deferred pass)."""
     national_database: Callable[[str], str | None] = lambda component: None
     """The national database an agency fetches the component from, if any."""
+    known_agency: Callable[[str], bool] | None = None
+    """Is the agency in the agency catalogue? None: no catalogue given, transfers not judged."""
     law: LawBook = field(default_factory=shipped_law)
     future_tolerance_us: int = 5 * 60 * 1_000_000
     """How far a recorded reception time may lie after the event recording it (clock skew)."""

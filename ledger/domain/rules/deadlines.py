@@ -221,6 +221,21 @@ def handling_latency(
                 agency=state.agency,
             )
         )
+    if ctx.known_agency is not None:
+        for event in events_of(history, ev.TRANSFERRED):
+            target = event.payload.get("to_agency")
+            if isinstance(target, str) and not ctx.known_agency(target):
+                out.append(
+                    RuleFinding(
+                        "rule.transfer_unknown_agency",
+                        state.code,
+                        event.n,
+                        "transferred to an agency that is not in the agency catalogue",
+                        expected="an agency of the catalogue",
+                        found=target,
+                        agency=state.agency,
+                    )
+                )
     for transfer in state.transfers:
         start_us = transfer.acknowledged_us or transfer.sent_us
         end_us = transfer.returned_us or ctx.now_us
