@@ -25,6 +25,7 @@ from api.limits import BodyLimit, PublicRateLimit, TokenBuckets
 from api.people import flush_access_log
 from api.routes import (
     agency,
+    audit,
     checkpoints,
     citizens,
     commands,
@@ -54,6 +55,7 @@ ROUTERS = (
     commands.router,
     portal.router,
     agency.router,
+    audit.router,
     citizens.router,
     checkpoints.router,
     proofs.router,

@@ -30,6 +30,41 @@ from projections.fold import Folded, step
 
 CHANNEL_CODES = {"counter": 1, "online": 2, "post": 3}  # [M]
 
+STEP_TEXT_VI = {
+    ev.SUBMITTED: "Nộp hồ sơ",
+    ev.GUIDANCE: "Hướng dẫn bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
+    ev.REFUSED: "Từ chối tiếp nhận hồ sơ (Mẫu 03)",
+    ev.INPUT: "Số hóa thành phần hồ sơ",
+    ev.RECEIVED: "Tiếp nhận hồ sơ, hẹn trả kết quả (Mẫu 01)",
+    ev.ASSIGNED: "Chuyển hồ sơ cho cán bộ xử lý",
+    ev.STEP: "Xử lý, thẩm định hồ sơ",
+    ev.TRANSFERRED: "Chuyển hồ sơ liên thông",
+    ev.ACKNOWLEDGED: "Tiếp nhận hồ sơ liên thông",
+    ev.RETURNED: "Trả hồ sơ liên thông",
+    ev.SUPPLEMENT_REQUESTED: "Yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
+    ev.SUPPLEMENT_RECEIVED: "Tiếp nhận hồ sơ bổ sung",
+    ev.FEE_REQUESTED: "Thông báo nộp phí, lệ phí",
+    ev.FEE_PAID: "Đã nộp phí, lệ phí",
+    ev.APOLOGY: "Văn bản xin lỗi và đề nghị gia hạn (Mẫu 04)",
+    ev.APOLOGY_ACCEPTED: "Người nộp đồng ý gia hạn",
+    ev.APOLOGY_REFUSED: "Người nộp không đồng ý gia hạn",
+    ev.APOLOGY_WITHDRAWN: "Thu hồi văn bản xin lỗi",
+    ev.STOPPED: "Dừng giải quyết hồ sơ (Mẫu 05)",
+    ev.WITHDRAWAL_REQUESTED: "Đề nghị rút hồ sơ",
+    ev.WITHDRAWAL_ACCEPTED: "Chấp nhận rút hồ sơ",
+    ev.RESULT_ISSUED: "Ký ban hành kết quả",
+    ev.RESULT_DIGITIZED: "Số hóa kết quả",
+    ev.DELIVERED: "Trả kết quả",
+    ev.PAPER_COPY: "Cấp bản giấy kết quả",
+    ev.REVOKED: "Thu hồi kết quả",
+    ev.CORRECTED: "Đính chính kết quả",
+    ev.AUDIT_OPENED: "Mở hậu kiểm",
+    ev.FINDING: "Ghi nhận kết luận hậu kiểm",
+    ev.AUDIT_CONCLUDED: "Kết thúc hậu kiểm",
+}
+"""``NoiDungXuLy``: each step's text in Vietnamese (the portal shows it to citizens)."""
+NATIONAL_SOURCES = frozenset({"master_register", "national_database"})
+
 
 class DossierNotFound(NotFoundError):
     """The log has no dossier with this code."""
@@ -68,10 +103,10 @@ def portal_sync(backend: Backend, code: str, *, catalogue: Catalogue) -> dict[st
                 "ChucDanh": ",".join(sorted(actor.roles)) if actor else "",
                 "ThoiDiemXuLy": portal_time(body.time_us),
                 "PhongBanXuLy": actor.agency if actor else "",
-                "NoiDungXuLy": body.type,
+                "NoiDungXuLy": STEP_TEXT_VI.get(body.type, body.type),
                 "TrangThai": s.portal_code,
                 "NgayBatDau": portal_time(body.time_us),
-                "NgayKetThucTheoQuyDinh": portal_time(s.due_us),
+                "NgayKetThucTheoQuyDinh": portal_time(_step_due(body, s.due_us)),
             }
         )
         p = body.payload
@@ -90,7 +125,7 @@ def portal_sync(backend: Backend, code: str, *, catalogue: Catalogue) -> dict[st
         elif body.type == ev.FEE_REQUESTED:
             fees.append({"MucPhi": p["amount_vnd"], "MaBienLai": None, "NgayNop": None})
         elif body.type == ev.FEE_PAID:
-            paid = True
+            paid = paid or p.get("method") == "online"  # paid online, not at the counter
             if fees:
                 fees[-1].update(
                     {"MaBienLai": p["receipt_ref"], "NgayNop": portal_time(body.time_us)}
@@ -106,7 +141,7 @@ def portal_sync(backend: Backend, code: str, *, catalogue: Catalogue) -> dict[st
             "MaBamTaiLieu": c.document_hash.hex(),
             "DuocSoHoa": int(c.source == "scanned"),
             "DuocTaiSuDung": int(c.source == "reused_result"),
-            "DuocLayTuKhoDMQG": int(c.source == "master_register"),
+            "DuocLayTuKhoDMQG": int(c.source in NATIONAL_SOURCES),
             "MaKetQuaThayThe": c.source_ref if c.source == "reused_result" else None,
         }
         for name, c in sorted(s.components.items())
@@ -115,7 +150,7 @@ def portal_sync(backend: Backend, code: str, *, catalogue: Catalogue) -> dict[st
         "MaHoSo": s.code,
         "MaTTHC": s.procedure,
         "TenTTHC": procedure.name_vi if procedure else None,
-        "MaLinhVuc": None,  # the catalogue has no sector codes yet
+        "MaLinhVuc": procedure.sector_code if procedure else None,
         "KenhThucHien": CHANNEL_CODES.get(s.channel),
         "ChuHoSo": None,
         "SoGiayToChuHoSo": None,
@@ -135,11 +170,11 @@ def portal_sync(backend: Backend, code: str, *, catalogue: Catalogue) -> dict[st
         "DonViXuLy": s.current_agency,
         "NoiNopHoSo": s.agency,
         "HoSoCoThanhPhanSoHoa": int(any(c["DuocSoHoa"] for c in components)),
-        "TaiKhoanDuocXacThucVoiVNeID": None,  # not recorded in the ledger
+        "TaiKhoanDuocXacThucVoiVNeID": None if s.vneid is None else int(s.vneid),
         "DuocThanhToanTrucTuyen": int(paid),
         "DinhDanhCHS": [],
         "DSKetNoiCSDL": sorted(
-            {c.source_ref for c in s.components.values() if c.source == "master_register"}
+            {c.source_ref for c in s.components.values() if c.source in NATIONAL_SOURCES}
         ),
         "TaiLieuNop": components,
         "DanhSachLePhi": fees,
@@ -157,6 +192,23 @@ def portal_sync(backend: Backend, code: str, *, catalogue: Catalogue) -> dict[st
         ],
         "QuaTrinhXuLy": history,
     }
+
+
+def _step_due(body: Any, due_us: int | None) -> int | None:
+    """A step's own due date: an inter-agency step's allowance in (clock) hours from when it
+    was sent [M: the portal's field; the working-hours allowance is judged by the rules];
+    every other step is due by the dossier's due date in force."""
+    if body.type == ev.TRANSFERRED:
+        hours = body.payload.get("allowance_hours")
+        if isinstance(hours, int):
+            return None if due_us is None else min(due_us, body.time_us + hours * 3_600_000_000)
+    return due_us
+
+
+def portal_batch(backend: Backend, codes: list[str], *, catalogue: Catalogue) -> dict[str, Any]:
+    """The batched envelope the portal's sync takes: ``{"data": [dossier, ...]}`` [M: the
+    envelope's field name as the provincial LGSP adapters send it]; codes in order."""
+    return {"data": [portal_sync(backend, code, catalogue=catalogue) for code in codes]}
 
 
 def _joined(value: object) -> str:

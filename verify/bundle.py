@@ -26,6 +26,7 @@ from ledger.core.event import parse_record
 from ledger.core.hashing import leaf_hash
 from ledger.core.registry import REGISTRY_STREAM
 from ledger.domain.calendar import WorkingCalendar
+from ledger.domain.law import shipped_law
 from ledger.domain.procedures import Catalogue
 from verify.anchors import open_checkpoints
 from verify.bundle_format import RESULT_TYPES, Bundle, BundleEntry, parse_bundle
@@ -49,7 +50,9 @@ def verify_bundle(
     now_us: int,
 ) -> Report:
     """Verify an offline bundle under ``trust`` alone; return the report."""
-    report = Report(trust.origin)
+    report = Report(
+        trust.origin, calendar_version=calendar.version, law_version=shipped_law().version
+    )
     findings = report.findings
     try:
         bundle = parse_bundle(data)
@@ -96,6 +99,7 @@ def verify_bundle(
         findings=findings,
     )
     dossier_pass.one(bundle.dossier, [e.record for e in bundle.events])
+    dossier_pass.finish()
     report.stats = dossier_pass.stats
     return report
 

@@ -26,12 +26,18 @@ from ledger.core.registry import KeyRegistration
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.due import due_for_rule
 from ledger.domain.procedures import Catalogue
+from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import (
     AuditContext,
+    PaperRequest,
     Recorded,
     RuleFinding,
     audit_dossier,
+    cite,
     due_date_recomputed,
+    judge_paper_request,
+    law_of,
+    paper_requests,
     replay,
 )
 from ledger.domain.state import DossierState, SignerInfo
@@ -82,8 +88,12 @@ class DossierPass:
             paper_allowed=catalogue.paper_allowed,
             exempt_from_fees=catalogue.exempt_from_fees,
             working_hours_between=hours,
+            reusable=None,  # judged once every dossier was read: see finish()
+            national_database=catalogue.national_database,
         )
         self.due_ctx = AuditContext(book=catalogue, now_us=now_us, recompute_due=self.recompute)
+        self.reuse = ReuseIndex(catalogue.reusable_from)
+        self.paper: list[tuple[PaperRequest, str]] = []  # (request, legal version)
 
     def working_hours_between(self, a_us: int, b_us: int) -> float:
         return self.calendar.working_time_between(a_us, b_us) / 3_600_000_000
@@ -102,6 +112,7 @@ class DossierPass:
                 catalogue=self.catalogue,
                 calendar=self.calendar,
                 procedure=state.procedure,
+                law_version=state.law_version,
             ).due_us
         except HosoError as err:
             self._version_unknown(state, "rule", state.rule_version, f"[{err.check}] {err.detail}")
@@ -127,7 +138,20 @@ class DossierPass:
     def run(self, dossiers: Iterable[tuple[str, Sequence[bytes]]]) -> Statistics:
         for stream, records in dossiers:
             self.one(stream, records)
+        self.finish()
         return self.stats
+
+    def finish(self) -> None:
+        """Step 9's cross-dossier half: whether an agency could have reused an electronic
+        result when it asked for paper needs every dossier's results (the same pure judge
+        the projections run with their reuse index)."""
+        for request, law in self.paper:
+            found = judge_paper_request(
+                request, reusable=self.reuse.reusable, national_database=self.ctx.national_database
+            )
+            if found is not None:
+                self._rule(cite(found, law, self.ctx), 9)
+        self.paper.clear()
 
     def run_sources(self, sources: Iterable[RuleSource]) -> None:
         for source in sources:
@@ -149,11 +173,15 @@ class DossierPass:
             history.append(Recorded(event.body, signers))
         self.stats.dossiers += 1
         state, _ = replay(history, self.catalogue)
+        law = law_of(state, self.ctx)
         for finding in due_date_recomputed(history, state, self.due_ctx):
-            self._rule(finding, 8)
+            self._rule(cite(finding, law, self.ctx), 8)
         for finding in audit_dossier(history, self.ctx):
             self._rule(finding, 9)
         if state is not None:
+            self.reuse.add(state)
+            law = law_of(state, self.ctx)
+            self.paper.extend((r, law) for r in paper_requests(history, state))
             self._count(state)
             for observe in self.observers:
                 observe(state, history)
@@ -171,6 +199,8 @@ class DossierPass:
                 expected=f.expected,
                 found=f.found,
                 agency=f.agency,
+                law=f.law,
+                basis=f.basis,
             )
         )
         self.stats.findings_by_rule[f.rule] += 1

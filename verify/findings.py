@@ -47,6 +47,8 @@ class ReportFinding:
     expected: str | None = None
     found: str | None = None
     agency: str = ""
+    law: str = ""  # rule findings: the legal version in force on the reception date
+    basis: str = ""  # and its text and article for the rule
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,8 @@ class ReportFinding:
             "found": self.found,
             "detail": self.detail,
             "agency": self.agency,
+            "law": self.law,
+            "basis": self.basis,
         }
 
     def position(self) -> str:

@@ -99,7 +99,8 @@ def render_html(report: Report, *, strict: bool = False) -> str:
 <title>hoso verification — {escape(report.origin)}</title><style>{_CSS}</style></head>
 <body>
 <h1>hoso verification report</h1>
-<p class="muted">ledger <code>{escape(report.origin)}</code></p>
+<p class="muted">ledger <code>{escape(report.origin)}</code> · calendar
+<code>{escape(report.calendar_version)}</code> · law <code>{escape(report.law_version)}</code></p>
 <p>{verdict} <span class="muted">exit code {code}</span></p>
 <p>{report.records} records in {report.streams} streams, {report.signatures} signatures;
 {stats.dossiers} dossiers audited. Checkpoints: {checkpoints or "none"}.</p>

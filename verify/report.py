@@ -43,6 +43,8 @@ def report_json(report: Report, *, strict: bool = False) -> dict[str, Any]:
     findings = report.findings
     return {
         "origin": report.origin,
+        "calendar_version": report.calendar_version,
+        "law_version": report.law_version,
         "exit_code": report.exit_code(strict=strict),
         "verified": findings.total("malformed") == 0 and findings.total("integrity") == 0,
         "records": report.records,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ledger.domain.calendar import WorkingCalendar
+from ledger.domain.law import shipped_law
 from ledger.domain.procedures import Catalogue
 from verify.anchors import Anchor, compare_roots, open_checkpoints
 from verify.dossiers import DossierPass, RuleSource, Statistics
@@ -38,6 +39,8 @@ class Report:
     stats: Statistics = field(default_factory=Statistics)
     seconds: dict[str, float] = field(default_factory=dict)
     rules_run: bool = True
+    calendar_version: str = ""  # the working calendar the rules ran with
+    law_version: str = ""  # the law data (legal versions and provisions) they cited
 
     def exit_code(self, *, strict: bool = False) -> int:
         return self.findings.exit_code(strict=strict)
@@ -63,7 +66,13 @@ def verify_ledger(
     With ``retention_us`` (how long a dossier that ended without a result is
     kept), step 9 also audits the access log and the erasures (verify.privacy).
     """
-    report = Report(trust.origin, findings=Findings(cap=cap), rules_run=rules)
+    report = Report(
+        trust.origin,
+        findings=Findings(cap=cap),
+        rules_run=rules,
+        calendar_version=calendar.version,
+        law_version=shipped_law().version,
+    )
     findings = report.findings
     started = time.perf_counter()
     report.checkpoints = open_checkpoints(source.checkpoints(), trust, findings)

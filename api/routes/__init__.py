@@ -2,6 +2,7 @@
 
 __all__ = [
     "agency",
+    "audit",
     "checkpoints",
     "citizens",
     "commands",

@@ -1,4 +1,5 @@
-"""``hoso dossier show`` and ``hoso audit``: read a dossier's state and history, run the rules."""
+"""``hoso dossier show``: read a dossier's state, history and timeliness (``hoso audit`` is
+:mod:`ledger.cli.audit`)."""
 
 from __future__ import annotations
 
@@ -104,35 +105,6 @@ def show(
         out.print(events_table)
 
 
-def audit(
-    code: list[str] = typer.Argument(None, help="Dossier codes (default: every dossier)"),
-    as_json: bool = typer.Option(False, "--json", help="Findings as JSON lines"),
-    db: str | None = DbOption,
-) -> None:
-    """Run the post-audit rules over dossiers; exit 0 even with findings (they are a report)."""
-    with opened(db) as ledger:
-        codes = code or ledger.dossiers.codes()
-        findings = ledger.dossiers.audit(codes, now_us=ledger.clock_us())
-        if as_json:
-            for finding in findings:
-                typer.echo(json.dumps(finding.as_dict(), ensure_ascii=False))
-            return
-        table = Table(
-            "rule",
-            "dossier",
-            "event",
-            "agency",
-            "expected",
-            "found",
-            title=f"{len(findings)} finding(s) over {len(codes)} dossier(s)",
-        )
-        for f in findings:
-            table.add_row(
-                f.rule, f.stream, "" if f.n is None else str(f.n), f.agency, f.expected, f.found
-            )
-        Console().print(table)
-
-
 def _flags(state: DossierState, now_us: int) -> list[str]:
     checks = (
         ("overdue", state.overdue(now_us)),
@@ -146,4 +118,3 @@ def _flags(state: DossierState, now_us: int) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(dossier_app, name="dossier")
-    app.command()(audit)

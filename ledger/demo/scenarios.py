@@ -211,7 +211,13 @@ def extract_paid_and_corrected(o: Office, code: str, t: int) -> str:
     o.do(code, cmd.request_fee(o.state(code), amount_vnd=8000), "ward.handler", at=t + 30 * MINUTE)
     o.do(
         code,
-        cmd.record_payment(o.state(code), amount_vnd=8000, receipt_ref=f"BL-{code[-4:]}"),
+        cmd.record_payment(
+            o.state(code),
+            amount_vnd=8000,
+            receipt_ref=f"BL-{code[-4:]}",
+            due_us=o.service.resumed_due(o.state(code), t + 35 * MINUTE),
+            method="online",
+        ),
         "ward.payments",
         at=t + 35 * MINUTE,
     )

@@ -9,6 +9,9 @@ in by the caller, and Vietnam local time is fixed UTC+07:00.
 * :mod:`~ledger.domain.calendar` (+ ``calendar_data``) — the working calendar and
   working-time arithmetic; :mod:`~ledger.domain.procedures` (+ ``procedures_data``)
   — the procedure catalogue; :mod:`~ledger.domain.due` — due dates;
+  :mod:`~ledger.domain.law` — the legal versions in force and each rule's legal basis;
+  :mod:`~ledger.domain.submission` — a new dossier's code, date and procedure, at the door;
+  :mod:`~ledger.domain.indicators` — the Decision 766 indicators per agency and period;
 * :mod:`~ledger.domain.rules` — the post-audit rules; :mod:`~ledger.domain.privacy`
   — the personal-data events and rules; :mod:`~ledger.domain.reuse`,
   :mod:`~ledger.domain.timeliness`.
@@ -24,6 +27,8 @@ __all__ = [
     "commands",
     "dossier",
     "due",
+    "indicators",
+    "law",
     "lifecycle",
     "privacy",
     "procedures",
@@ -32,5 +37,6 @@ __all__ = [
     "rules",
     "state",
     "streams",
+    "submission",
     "timeliness",
 ]

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from ledger.core.encoding import Value
 from ledger.domain import lifecycle as ev
 from ledger.domain.lifecycle import RULES
-from ledger.domain.state import DossierState, IllegalTransition, LifecycleRuleBroken
+from ledger.domain.state import (
+    DossierState,
+    IllegalTransition,
+    InputsMissing,
+    LifecycleRuleBroken,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ def submit_dossier(
     legal_basis: str = "state_duty",
     consent: bytes | None = None,
     personal: bytes | None = None,
+    vneid_authenticated: bool | None = None,
     state: DossierState | None = None,
 ) -> Draft:
     """A new dossier (or a resubmission after reception guidance).
@@ -80,6 +86,8 @@ def submit_dossier(
         payload["consent"] = consent
     if personal is not None:
         payload["personal"] = personal
+    if vneid_authenticated is not None:
+        payload["vneid_authenticated"] = vneid_authenticated
     return Draft(ev.SUBMITTED, payload)
 
 
@@ -122,28 +130,30 @@ def receive_dossier(
     calendar_version: str,
     receipt_hash: bytes,
     required: frozenset[str],
+    law_version: str | None = None,
 ) -> Draft:
-    """Form 01: reception with the due date fixed (and the versions it was computed with)."""
+    """Form 01: reception with the due date fixed (and the versions it was computed with:
+    rule, calendar and the legal version whose counting it used)."""
     _allowed(state, ev.RECEIVED)
     missing = sorted(required - set(state.components))
     if missing:
-        raise LifecycleRuleBroken(
-            "inputs missing before reception",
+        raise InputsMissing(
+            f"inputs missing before reception: {', '.join(missing)}",
             where=state.code,
             expected=sorted(required),
             found=sorted(state.components),
         )
-    return Draft(
-        ev.RECEIVED,
-        {
-            "received_us": received_us,
-            "clock_start_us": clock_start_us,
-            "due_us": due_us,
-            "rule_version": rule_version,
-            "calendar_version": calendar_version,
-            "receipt_hash": receipt_hash,
-        },
-    )
+    payload: dict[str, Value] = {
+        "received_us": received_us,
+        "clock_start_us": clock_start_us,
+        "due_us": due_us,
+        "rule_version": rule_version,
+        "calendar_version": calendar_version,
+        "receipt_hash": receipt_hash,
+    }
+    if law_version is not None:
+        payload["law_version"] = law_version
+    return Draft(ev.RECEIVED, payload)
 
 
 def assign_handler(state: DossierState, *, handler: str, department: str) -> Draft:
@@ -198,9 +208,41 @@ def request_fee(state: DossierState, *, amount_vnd: int) -> Draft:
     return Draft(ev.FEE_REQUESTED, {"amount_vnd": amount_vnd})
 
 
-def record_payment(state: DossierState, *, amount_vnd: int, receipt_ref: str) -> Draft:
+def record_payment(
+    state: DossierState,
+    *,
+    amount_vnd: int,
+    receipt_ref: str,
+    due_us: int | None = None,
+    method: str | None = None,
+) -> Draft:
+    """The fee was paid; the clock resumes. ``due_us`` is the due date re-planned after the
+    payment pause; ``method`` is ``online`` or ``counter`` (Decision 766: paid online)."""
     _allowed(state, ev.FEE_PAID)
-    return Draft(ev.FEE_PAID, {"amount_vnd": amount_vnd, "receipt_ref": receipt_ref})
+    payload: dict[str, Value] = {"amount_vnd": amount_vnd, "receipt_ref": receipt_ref}
+    if due_us is not None:
+        payload["due_us"] = due_us
+    if method is not None:
+        payload["method"] = method
+    return Draft(ev.FEE_PAID, payload)
+
+
+def accept_apology(state: DossierState) -> Draft:
+    """The applicant accepts the apology's new date."""
+    _allowed(state, ev.APOLOGY_ACCEPTED)
+    return Draft(ev.APOLOGY_ACCEPTED, {})
+
+
+def refuse_apology(state: DossierState, *, reason: str = "") -> Draft:
+    """The applicant refuses the apology's new date: the deadline does not move."""
+    _allowed(state, ev.APOLOGY_REFUSED)
+    return Draft(ev.APOLOGY_REFUSED, {"reason": reason} if reason else {})
+
+
+def withdraw_apology(state: DossierState, *, reason: str) -> Draft:
+    """The agency withdraws its apology: the deadline returns to the one it moved."""
+    _allowed(state, ev.APOLOGY_WITHDRAWN)
+    return Draft(ev.APOLOGY_WITHDRAWN, {"reason": reason})
 
 
 def apologize_for_delay(state: DossierState, *, reason: str, new_due_us: int, now_us: int) -> Draft:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from ledger.core.event import EventBody
 from ledger.domain import lifecycle as ev
 from ledger.domain.lifecycle import RULES, State
-from ledger.domain.payloads import blob, check_payload, integer, text
+from ledger.domain.payloads import SOURCED, blob, check_payload, integer, text
 from ledger.domain.state import (
     Component,
     DossierState,
@@ -64,6 +64,7 @@ def start(event: EventBody, signers: Sequence[SignerInfo]) -> DossierState:
         legal_basis=text(p, "legal_basis"),
         n=1,
         personal=blob(p, "personal") if "personal" in p else None,
+        vneid=bool(p["vneid_authenticated"]) if "vneid_authenticated" in p else None,
     )
 
 
@@ -105,8 +106,13 @@ def _agencies(state: DossierState, event: EventBody) -> frozenset[str] | None:
         return None
     if event.type in (ev.ACKNOWLEDGED, ev.RETURNED):
         return frozenset({text(event.payload, "agency")})
-    if event.type in (ev.SUBMITTED, ev.WITHDRAWAL_REQUESTED):
-        return None  # the portal submits for citizens of any agency
+    if event.type in (
+        ev.SUBMITTED,
+        ev.WITHDRAWAL_REQUESTED,
+        ev.APOLOGY_ACCEPTED,
+        ev.APOLOGY_REFUSED,
+    ):
+        return None  # the portal acts for citizens of any agency
     return frozenset({state.agency, state.current_agency})
 
 
@@ -168,9 +174,7 @@ def _input(state: DossierState, event: EventBody, book: ProcedureBook) -> Dossie
     component = Component(
         blob(p, "document_hash"), text(p, "source"), str(p.get("source_ref", "")), event.n
     )
-    if component.source in ("master_register", "e_certified", "reused_result") and not (
-        component.source_ref
-    ):
+    if component.source in SOURCED and not component.source_ref:
         raise LifecycleRuleBroken(
             f"a {component.source} input must name its source (source_ref)",
             where=event.position,
@@ -210,6 +214,7 @@ def _received(state: DossierState, event: EventBody, book: ProcedureBook) -> Dos
         legal_due_us=due,
         rule_version=text(p, "rule_version"),
         calendar_version=text(p, "calendar_version"),
+        law_version=text(p, "law_version") if "law_version" in p else None,
     )
 
 
@@ -265,14 +270,40 @@ def _supplement_requested(
             expected=0,
             found=state.supplements,
         )
-    return replace(state, supplements=state.supplements + 1, paused_since_us=event.time_us)
+    return replace(
+        state,
+        supplements=state.supplements + 1,
+        paused_since_us=event.time_us,
+        pause_kind="supplement",
+    )
 
 
 def _supplement_received(
     state: DossierState, event: EventBody, book: ProcedureBook
 ) -> DossierState:
     due = integer(event.payload, "due_us")
-    return replace(state, paused_since_us=None, due_us=due, legal_due_us=due)
+    return replace(state, paused_since_us=None, pause_kind=None, due_us=due, legal_due_us=due)
+
+
+def _fee_requested(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    """Waiting for a fee or charge to be paid stops the agency's clock."""
+    return replace(state, paused_since_us=event.time_us, pause_kind="payment")
+
+
+def _fee_paid(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    """The clock resumes; ``due_us``, when recorded, is the due date re-planned after the
+    pause (older ledgers recorded none: the due date stays)."""
+    if "due_us" not in event.payload:
+        return replace(state, paused_since_us=None, pause_kind=None)
+    due = integer(event.payload, "due_us")
+    if state.due_us is not None and due < state.due_us:
+        raise LifecycleRuleBroken(
+            "a payment pause cannot bring the due date forward",
+            where=event.position,
+            expected=f">= {format_time(state.due_us)}",
+            found=format_time(due),
+        )
+    return replace(state, paused_since_us=None, pause_kind=None, due_us=due, legal_due_us=due)
 
 
 def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
@@ -291,7 +322,31 @@ def _apology(state: DossierState, event: EventBody, book: ProcedureBook) -> Doss
             expected=f"time < {format_time(state.due_us)} < new date",
             found=(format_time(event.time_us), format_time(new_due)),
         )
-    return replace(state, apologies=state.apologies + 1, due_us=new_due)
+    return replace(
+        state,
+        apologies=state.apologies + 1,
+        due_us=new_due,
+        apology_status="issued",
+        due_before_apology_us=state.due_us,
+    )
+
+
+def _apology_answered(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
+    """Accepted: the new date stands. Refused or withdrawn: it never moved the deadline, so
+    the due date in force returns to the one the apology moved."""
+    if state.apology_status not in ("issued", "accepted") or (
+        event.type == ev.APOLOGY_ACCEPTED and state.apology_status != "issued"
+    ):
+        raise LifecycleRuleBroken(
+            f"{event.type} needs an apology in force",
+            where=event.position,
+            expected="issued" if event.type == ev.APOLOGY_ACCEPTED else "issued or accepted",
+            found=state.apology_status or "no apology",
+        )
+    if event.type == ev.APOLOGY_ACCEPTED:
+        return replace(state, apology_status="accepted")
+    status = "refused" if event.type == ev.APOLOGY_REFUSED else "withdrawn"
+    return replace(state, apology_status=status, due_us=state.due_before_apology_us)
 
 
 def _result_issued(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
@@ -313,7 +368,7 @@ def _result_issued(state: DossierState, event: EventBody, book: ProcedureBook) -
 
 def _finished(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     """A terminal decision (refused, stopped, withdrawn) also ends any supplement pause."""
-    return replace(state, finished_us=event.time_us, paused_since_us=None)
+    return replace(state, finished_us=event.time_us, paused_since_us=None, pause_kind=None)
 
 
 def _with_result(
@@ -351,7 +406,10 @@ def _paper_copy(state: DossierState, event: EventBody, book: ProcedureBook) -> D
 
 def _revoked(state: DossierState, event: EventBody, book: ProcedureBook) -> DossierState:
     return _with_result(
-        state, event, text(event.payload, "result_number"), lambda r: replace(r, status="revoked")
+        state,
+        event,
+        text(event.payload, "result_number"),
+        lambda r: replace(r, status="revoked", ended_us=event.time_us),
     )
 
 
@@ -364,7 +422,10 @@ def _corrected(state: DossierState, event: EventBody, book: ProcedureBook) -> Do
         )
     old = text(p, "supersedes")
     moved = _with_result(
-        state, event, old, lambda r: replace(r, status="superseded", superseded_by=new_number)
+        state,
+        event,
+        old,
+        lambda r: replace(r, status="superseded", superseded_by=new_number, ended_us=event.time_us),
     )
     previous = state.results[old]
     result = Result(
@@ -421,7 +482,12 @@ _APPLY = {
     ev.RETURNED: _returned,
     ev.SUPPLEMENT_REQUESTED: _supplement_requested,
     ev.SUPPLEMENT_RECEIVED: _supplement_received,
+    ev.FEE_REQUESTED: _fee_requested,
+    ev.FEE_PAID: _fee_paid,
     ev.APOLOGY: _apology,
+    ev.APOLOGY_ACCEPTED: _apology_answered,
+    ev.APOLOGY_REFUSED: _apology_answered,
+    ev.APOLOGY_WITHDRAWN: _apology_answered,
     ev.RESULT_ISSUED: _result_issued,
     ev.RESULT_DIGITIZED: _digitized,
     ev.DELIVERED: _delivered,

@@ -18,6 +18,7 @@ from ledger.domain.calendar import (
     parse_hhmm,
     time_of_day_us,
 )
+from ledger.domain.law import Counting, LawBook, shipped_law
 from ledger.domain.procedures import (
     CATALOGUE_VERSION_PATTERN,
     PLACEHOLDER_CODE_PATTERN,
@@ -42,6 +43,7 @@ class DueDate:
     due_us: int
     rule_version: str
     calendar_version: str
+    law_version: str | None = None  # None: computed before legal versions were recorded
 
 
 def compute_due(
@@ -50,8 +52,10 @@ def compute_due(
     procedure: Procedure,
     calendar: WorkingCalendar,
     verification: bool = False,
+    law: LawBook | None = None,
 ) -> DueDate:
-    """The due date of a dossier electronically received at ``received_us``.
+    """The due date of a dossier electronically received at ``received_us``, counted by the
+    legal version in force on the reception date (``law``: the shipped law data if None).
 
     1. The time is the procedure's ``time``, or its ``verification_time`` when
        ``verification`` (conditions must be verified / the case is complex).
@@ -59,9 +63,45 @@ def compute_due(
     3. Same-day (amount 0): due at the end of office hours of the clock start's
        day, or of the next working day when the clock start's local time is
        after the cutoff (strictly later than HH:MM:00).
-    4. Otherwise ``calendar.add_working_time(clock_start, amount, unit)``.
+    4. Otherwise :func:`period_end` — the one counting function (docs/domain-time.md §5).
     """
     check_instant(received_us, where="received_us")
+    calendar.working_instant(received_us)  # outside the calendar's years: time.range first
+    book = shipped_law() if law is None else law
+    version = book.in_force(received_us)
+    return _compute(received_us, procedure, calendar, verification, version.counting, version.id)
+
+
+def period_end(
+    start_us: int, amount: int, unit: str, *, calendar: WorkingCalendar, counting: Counting
+) -> int:
+    """The end of a period of ``amount`` ``unit`` from the clock start ``start_us``.
+
+    ``working_days`` under ``civil_code_art147`` (Civil Code 2015 Art. 147–148): the day of
+    the event (the reception day) is not counted; the period is the next ``amount`` working
+    days and ends when office hours end on the last of them. Under the legacy
+    ``eight_working_hours`` (ledgers that recorded no legal version): ``amount`` × 8 working
+    hours from the clock start. ``working_hours`` count from the clock start;
+    ``calendar_days`` end at the close of office hours ``amount`` days after the clock
+    start's date (or the next working day).
+    """
+    if unit == "working_days" and amount > 0 and counting.working_days == "civil_code_art147":
+        start = calendar.working_instant(start_us)
+        day = local_date(start)
+        for _ in range(amount):
+            day = calendar.next_working_day(day)
+        return calendar.end_of_working_day(day)
+    return calendar.add_working_time(start_us, amount, unit)
+
+
+def _compute(  # noqa: PLR0917 — one private helper of the two entry points above
+    received_us: int,
+    procedure: Procedure,
+    calendar: WorkingCalendar,
+    verification: bool,
+    counting: Counting,
+    law_version: str | None,
+) -> DueDate:
     if type(verification) is not bool:
         raise MalformedCatalogue("expected true or false", where="verification")
     time = procedure.time
@@ -80,13 +120,14 @@ def compute_due(
             day = calendar.next_working_day(day)
         due = calendar.end_of_working_day(day)
     else:
-        due = calendar.add_working_time(start, time.amount, time.unit)
+        due = period_end(start, time.amount, time.unit, calendar=calendar, counting=counting)
     return DueDate(
         received_us=received_us,
         clock_start_us=start,
         due_us=due,
         rule_version=procedure.rule_version(verification=verification),
         calendar_version=calendar.version,
+        law_version=law_version,
     )
 
 
@@ -118,8 +159,11 @@ def due_for_rule(
     catalogue: Catalogue,
     calendar: WorkingCalendar,
     procedure: str | None = None,
+    law_version: str | None = None,
+    law: LawBook | None = None,
 ) -> DueDate:
-    """Recompute a recorded due date from its ``rule_version`` (DOMAIN.md (b) rule 4).
+    """Recompute a recorded due date from its ``rule_version`` (DOMAIN.md (b) rule 4),
+    counted as the recorded ``law_version`` counts (None: the legacy counting).
 
     ``procedure`` is the dossier's own: a due date recorded under another (known)
     procedure's rule is recomputed under the dossier's own procedure (same catalogue
@@ -136,11 +180,15 @@ def due_for_rule(
             expected=version,
             found=catalogue.version,
         )
-    return compute_due(
-        received_us=received_us,
-        procedure=catalogue.get(code),
-        calendar=calendar,
-        verification=verification,
+    check_instant(received_us, where="received_us")
+    book = shipped_law() if law is None else law
+    return _compute(
+        received_us,
+        catalogue.get(code),
+        calendar,
+        verification,
+        book.counting_for(law_version),
+        law_version,
     )
 
 

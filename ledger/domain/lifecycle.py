@@ -84,6 +84,9 @@ SUPPLEMENT_RECEIVED = "SupplementReceived"
 FEE_REQUESTED = "FeeRequested"
 FEE_PAID = "FeePaid"
 APOLOGY = "DelayApologyIssued"
+APOLOGY_ACCEPTED = "DelayApologyAccepted"
+APOLOGY_REFUSED = "DelayApologyRefused"
+APOLOGY_WITHDRAWN = "DelayApologyWithdrawn"
 STOPPED = "ProcessingStopped"
 WITHDRAWAL_REQUESTED = "WithdrawalRequested"
 WITHDRAWAL_ACCEPTED = "WithdrawalAccepted"
@@ -128,6 +131,11 @@ RULES: Final[dict[str, EventRule]] = {
     FEE_REQUESTED: EventRule(_IN_PROCESS, State.AWAITING_PAYMENT, _r("handler", "system")),
     FEE_PAID: EventRule(frozenset({State.AWAITING_PAYMENT}), State.IN_PROCESS, _r("system")),
     APOLOGY: EventRule(OPEN_CASE, None, _r("leader"), ("agency_seal",), form="04"),
+    # the applicant's answer to the apology's request for a new date, recorded by the
+    # portal or the one-stop section; the agency may withdraw its own apology
+    APOLOGY_ACCEPTED: EventRule(OPEN_CASE | RESULT_HELD, None, _r("portal", "reception")),
+    APOLOGY_REFUSED: EventRule(OPEN_CASE | RESULT_HELD, None, _r("portal", "reception")),
+    APOLOGY_WITHDRAWN: EventRule(OPEN_CASE, None, _r("leader"), ("agency_seal",)),
     STOPPED: EventRule(
         frozenset(OPEN_CASE - {State.RECEIVED}),
         State.STOPPED,

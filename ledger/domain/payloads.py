@@ -34,7 +34,20 @@ def _f(kind: str, *choices: str, required: bool = True) -> Field:
     return Field(kind, required, frozenset(choices) if choices else None)
 
 
-SOURCES: Final = ("scanned", "master_register", "e_certified", "self_declared", "reused_result")
+SOURCES: Final = (
+    "scanned",
+    "master_register",
+    "e_certified",
+    "self_declared",
+    "reused_result",
+    "national_database",
+)
+"""Where an input comes from. ``e_certified``: an electronically certified copy (Decree
+23/2015/NĐ-CP); ``national_database``: fetched by the agency from a national database
+(citizen identity from the population database via VNeID, residence data), ``source_ref``
+naming the database; ``master_register``: an electronic copy from the master register."""
+SOURCED: Final = frozenset({"master_register", "e_certified", "reused_result", "national_database"})
+"""Sources that must name where the input came from (``source_ref``)."""
 CHANNELS: Final = ("online", "counter", "post")
 LEGAL_BASES: Final = ("state_duty", "legal_obligation", "consent", "contract")
 DELIVERY: Final = ("kho_dldt", "vneid", "email", "post", "counter")
@@ -51,6 +64,8 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
         "legal_basis": _f("str", *LEGAL_BASES),
         "consent": _f("hash", required=False),  # hash of the signed consent record, iff consent
         "personal": _f("hash", required=False),  # salted commitment to the personal record
+        # the submitting account was authenticated with VNeID (level 2), as the portal says
+        "vneid_authenticated": _f("bool", required=False),
     },
     ev.GUIDANCE: {"missing": _f("strs"), "reasons": _f("strs")},
     ev.REFUSED: {"reasons": _f("strs")},
@@ -68,6 +83,7 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
         "rule_version": _f("str"),
         "calendar_version": _f("str"),
         "verification": _f("bool", required=False),
+        "law_version": _f("str", required=False),  # the legal version that counted the due date
     },
     ev.ASSIGNED: {"handler": _f("str"), "department": _f("str")},
     ev.STEP: {"step": _f("str"), "note": _f("str", required=False)},
@@ -77,8 +93,16 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
     ev.SUPPLEMENT_REQUESTED: {"items": _f("strs"), "reasons": _f("strs")},
     ev.SUPPLEMENT_RECEIVED: {"items": _f("strs"), "due_us": _f("int")},
     ev.FEE_REQUESTED: {"amount_vnd": _f("int")},
-    ev.FEE_PAID: {"amount_vnd": _f("int"), "receipt_ref": _f("str")},
+    ev.FEE_PAID: {
+        "amount_vnd": _f("int"),
+        "receipt_ref": _f("str"),
+        "due_us": _f("int", required=False),  # the due date re-planned after the payment pause
+        "method": _f("str", "online", "counter", required=False),  # how the fee was paid
+    },
     ev.APOLOGY: {"reason": _f("str"), "new_due_us": _f("int")},
+    ev.APOLOGY_ACCEPTED: {},
+    ev.APOLOGY_REFUSED: {"reason": _f("str", required=False)},
+    ev.APOLOGY_WITHDRAWN: {"reason": _f("str")},
     ev.STOPPED: {"reasons": _f("strs")},
     ev.WITHDRAWAL_REQUESTED: {"reason": _f("str", required=False)},
     ev.WITHDRAWAL_ACCEPTED: {},

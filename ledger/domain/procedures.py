@@ -158,6 +158,8 @@ class Procedure:
     signatures: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     paper_result_allowed_by_law: bool
     fee_vnd: int | None = None
+    sector_code: str | None = None  # MaLinhVuc of the national TTHC database
+    sector_vi: str | None = None  # the sector's name (lĩnh vực)
     certainty: str
     evidence: str
     catalogue_version: str
@@ -247,6 +249,9 @@ class Catalogue:
 
     version: str
     procedures: Mapping[str, Procedure] = field(hash=False)
+    national_data: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Documents an agency fetches from a national database instead of asking for them
+    (component code → the database): citizen identity, residence."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.version, str) or not CATALOGUE_VERSION_PATTERN.fullmatch(
@@ -266,6 +271,7 @@ class Catalogue:
                     where=f"procedures.{code}.catalogue_version",
                 )
         object.__setattr__(self, "procedures", MappingProxyType(dict(self.procedures)))
+        object.__setattr__(self, "national_data", MappingProxyType(dict(self.national_data)))
 
     def __contains__(self, code: object) -> bool:
         return code in self.procedures
@@ -307,6 +313,10 @@ class Catalogue:
             if c.code == component
             for kind in c.reusable_from
         )
+
+    def national_database(self, component: str) -> str | None:
+        """The national database that holds ``component``, or None."""
+        return self.national_data.get(component)
 
     def paper_allowed(self, procedure: str) -> bool:
         """True if the law lets the procedure issue a paper result (False if unknown)."""

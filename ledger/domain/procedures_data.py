@@ -22,13 +22,21 @@ from ledger.domain.procedures import (
 _T = TypeVar("_T")
 
 
-_TOP_KEYS = frozenset({"format", "version", "description", "default_signatures", "procedures"})
+_TOP_KEYS = frozenset(
+    {"format", "version", "description", "default_signatures", "procedures", "national_data"}
+)
 _PROCEDURE_KEYS = frozenset(
     {"code", "name_vi", "name_en", "agency_level", "time", "verification_time"}
     | {"required_components", "signatures", "paper_result_allowed_by_law", "fee_vnd"}
-    | {"certainty", "evidence"}
+    | {"certainty", "evidence", "sector_code", "sector_vi"}
 )
-_PROCEDURE_REQUIRED = _PROCEDURE_KEYS - {"verification_time", "signatures", "fee_vnd"}
+_PROCEDURE_REQUIRED = _PROCEDURE_KEYS - {
+    "verification_time",
+    "signatures",
+    "fee_vnd",
+    "sector_code",
+    "sector_vi",
+}
 _TIME_KEYS = frozenset({"amount", "unit", "start_rule", "cutoff"})
 _COMPONENT_KEYS = frozenset({"code", "name_vi", "name_en"})
 _COMPONENT_OPTIONAL = frozenset({"reusable_from"})
@@ -55,7 +63,16 @@ def _time(value: object, where: str) -> ProcessingTime:
 
 def catalogue_from_data(data: object) -> Catalogue:
     """Build a catalogue from parsed procedures JSON (docs/domain-time.md §4)."""
-    top = _obj(data, _TOP_KEYS, _TOP_KEYS - {"description", "default_signatures"}, "$")
+    top = _obj(
+        data, _TOP_KEYS, _TOP_KEYS - {"description", "default_signatures", "national_data"}, "$"
+    )
+    national = top.get("national_data", {})
+    if not isinstance(national, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in national.items()
+    ):
+        raise MalformedCatalogue(
+            "expected an object of component code → national database", where="$.national_data"
+        )
     if top["format"] != CATALOGUE_FORMAT:
         raise MalformedCatalogue(f"expected {CATALOGUE_FORMAT!r}", where="$.format")
     version = top["version"]
@@ -99,7 +116,7 @@ def catalogue_from_data(data: object) -> Catalogue:
         if procedure.code in procedures:
             raise MalformedCatalogue(f"code {procedure.code} listed twice", where=f"{where}.code")
         procedures[procedure.code] = procedure
-    return Catalogue(version, procedures)
+    return Catalogue(version, procedures, national_data=dict(national))
 
 
 def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:

@@ -127,6 +127,7 @@ class Result:
     superseded_by: str | None = None
     digitized: bool = False
     delivered_channel: str | None = None
+    ended_us: int | None = None  # when it was revoked or superseded
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ class DossierState:
     legal_basis: str
     n: int
     personal: bytes | None = None  # commitment to the personal record (docs/privacy.md)
+    vneid: bool | None = None  # the account was authenticated with VNeID (None: not recorded)
     components: Mapping[str, Component] = field(default_factory=dict)
     received_us: int | None = None
     clock_start_us: int | None = None
@@ -150,8 +152,12 @@ class DossierState:
     legal_due_us: int | None = None  # after supplement pauses, before any apology
     rule_version: str | None = None
     calendar_version: str | None = None
+    law_version: str | None = None  # recorded at reception (None: older ledgers)
     handler: str | None = None
     paused_since_us: int | None = None
+    pause_kind: str | None = None  # supplement | payment, while paused
+    apology_status: str | None = None  # issued | accepted | refused | withdrawn
+    due_before_apology_us: int | None = None  # the due date an apology moved
     supplements: int = 0
     apologies: int = 0
     transfers: tuple[Transfer, ...] = ()
@@ -188,9 +194,35 @@ class DossierState:
         open_transfers = [t for t in self.transfers if t.returned_us is None]
         return open_transfers[-1].to_agency if open_transfers else self.agency
 
-    def overdue(self, now_us: int) -> bool:
-        """Past its due date and not resolved by then (resolution stops the clock)."""
+    @property
+    def apology_in_force(self) -> bool:
+        """An apology moved the due date and was neither refused nor withdrawn."""
+        return self.apology_status in ("issued", "accepted")
+
+    def overdue_from(self) -> int | None:
+        """The pause-aware clock (one function for the overdue queue, the statistics and
+        the rules): the instant after which the dossier is overdue, or None if it is not
+        overdue at any later ``now``. Resolution stops the clock; while the dossier waits
+        for a supplement or a payment the clock is stopped too, so a paused dossier is
+        overdue only if it already was when the pause began."""
         if self.due_us is None or self.state in ev.TERMINAL - {State.DELIVERED}:
-            return False
-        end = self.resolved_us if self.resolved_us is not None else now_us
-        return end > self.due_us
+            return None
+        if self.resolved_us is not None:
+            return self.due_us if self.resolved_us > self.due_us else None
+        if self.paused_since_us is not None:
+            return self.due_us if self.paused_since_us > self.due_us else None
+        return self.due_us
+
+    def clock_at(self, now_us: int) -> int:
+        """The instant the agency's clock shows at ``now_us``: ``now_us`` while it runs, the
+        pause's start while paused, the resolution once resolved."""
+        if self.resolved_us is not None:
+            return self.resolved_us
+        if self.paused_since_us is not None:
+            return min(self.paused_since_us, now_us)
+        return now_us
+
+    def overdue(self, now_us: int) -> bool:
+        """Past its due date in force at ``now_us``, by the pause-aware clock."""
+        start = self.overdue_from()
+        return start is not None and now_us > start

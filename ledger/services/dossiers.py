@@ -24,6 +24,7 @@ from ledger.domain.procedures import Catalogue
 from ledger.domain.reuse import ReuseIndex
 from ledger.domain.rules import AuditContext, Recorded, RuleFinding, audit_dossier
 from ledger.domain.state import DossierState, ProcedureBook, SignerInfo
+from ledger.domain.submission import check_submission
 from ledger.storage.keys import KeyRecord
 from ledger.storage.store import Appended, EventStore
 
@@ -102,8 +103,9 @@ class DossierService:
     def working_hours_between(self, a_us: int, b_us: int) -> float:
         return self.calendar.working_time_between(a_us, b_us) / 3_600_000_000
 
-    def audit_context(self, *, now_us: int) -> AuditContext:
-        """Everything the post-audit rules need, from this ledger's catalogue and calendar."""
+    def audit_context(self, *, now_us: int, agencies: frozenset[str] | None = None) -> AuditContext:
+        """Everything the post-audit rules need, from this ledger's catalogue and calendar;
+        ``agencies``, the agency catalogue's codes, also judges transfers' targets."""
 
         def recompute(state: DossierState) -> int | None:
             if state.received_us is None or state.rule_version is None:
@@ -114,6 +116,7 @@ class DossierService:
                 catalogue=self.catalogue,
                 calendar=self.calendar,
                 procedure=state.procedure,
+                law_version=state.law_version,
             ).due_us
 
         return AuditContext(
@@ -123,12 +126,16 @@ class DossierService:
             exempt_from_fees=self.catalogue.exempt_from_fees,
             recompute_due=recompute,
             reusable=self.reuse_index().reusable,
+            national_database=self.catalogue.national_database,
             working_hours_between=self.working_hours_between,
+            known_agency=None if agencies is None else agencies.__contains__,
         )
 
-    def audit(self, codes: Sequence[str], *, now_us: int) -> list[RuleFinding]:
+    def audit(
+        self, codes: Sequence[str], *, now_us: int, agencies: frozenset[str] | None = None
+    ) -> list[RuleFinding]:
         """Every post-audit rule over the given dossiers, as of ``now_us``."""
-        ctx = self.audit_context(now_us=now_us)
+        ctx = self.audit_context(now_us=now_us, agencies=agencies)
         return [f for code in codes for f in audit_dossier(self.history(code), ctx)]
 
     # --- writes ------------------------------------------------------------------
@@ -185,6 +192,7 @@ class DossierService:
             calendar_version=due.calendar_version,
             receipt_hash=receipt_hash,
             required=procedure.component_codes,
+            law_version=due.law_version,
         )
         return self.execute(code, draft, actor=actor, keys=keys, time_us=received)
 
@@ -212,6 +220,41 @@ class DossierService:
         draft = cmd.receive_supplement(state, items=items, due_us=due)
         return self.execute(code, draft, actor=actor, keys=keys, time_us=now)
 
+    def record_payment(
+        self,
+        code: str,
+        *,
+        actor: str,
+        keys: Sequence[str],
+        amount_vnd: int,
+        receipt_ref: str,
+        method: str,
+        now_us: int | None = None,
+    ) -> Appended:
+        """The fee was paid: the clock resumes and the due date moves by the paused
+        working time (waiting for a payment does not count against the agency)."""
+        state = self.existing(code)
+        now = self.clock_us() if now_us is None else now_us
+        draft = cmd.record_payment(
+            state,
+            amount_vnd=amount_vnd,
+            receipt_ref=receipt_ref,
+            due_us=self.resumed_due(state, now),
+            method=method,
+        )
+        return self.execute(code, draft, actor=actor, keys=keys, time_us=now)
+
+    def resumed_due(self, state: DossierState, now_us: int) -> int | None:
+        """The due date in force after the dossier's current pause ends at ``now_us``."""
+        if state.due_us is None or state.paused_since_us is None:
+            return state.due_us
+        return extend_for_pause(
+            due_us=state.due_us,
+            paused_us=state.paused_since_us,
+            resumed_us=now_us,
+            calendar=self.calendar,
+        )
+
     def existing(self, code: str) -> DossierState:
         """The dossier's state (``dossier.unknown`` if no dossier has this code)."""
         state = self.state(code)
@@ -227,8 +270,10 @@ class DossierPolicy:
     registry records of the signing keys. The personal-data streams
     (``system/access``, ``system/privacy``) are checked by
     :func:`ledger.domain.privacy.check_privacy_event`; other system streams
-    (``system/...``) are not dossiers and pass. Any refusal is a typed ``domain.*`` or
-    ``domain.payload`` error, and nothing of the batch is stored.
+    (``system/...``) are not dossiers and pass. A new dossier's code, date and procedure
+    are checked first (:mod:`ledger.domain.submission`). Any refusal is a typed
+    ``domain.*``, ``domain.payload`` or ``dossier.*`` error, and nothing of the batch is
+    stored.
     """
 
     def __init__(self, book: ProcedureBook) -> None:
@@ -254,6 +299,8 @@ class DossierPolicy:
                 )
             before = states[stream]
             signers = signer_infos(event, keys)
+            if before is None:
+                check_submission(event.body, self.book)  # code, date, procedure: at the door
             states[stream] = (
                 start(event.body, signers)
                 if before is None

@@ -91,11 +91,9 @@ def period(t_us: int | None) -> str | None:
 
 
 def overdue_from(state: DossierState) -> int | None:
-    if state.due_us is None or state.state in ev.TERMINAL - {ev.State.DELIVERED}:
-        return None
-    if state.resolved_us is not None:
-        return state.due_us if state.resolved_us > state.due_us else None
-    return state.due_us
+    """The pause-aware clock of the domain (:meth:`DossierState.overdue_from`): the same
+    instant the rules and the statistics use."""
+    return state.overdue_from()
 
 
 def dossier_row(folded: Folded, calendar: WorkingCalendar) -> tuple[object, ...]:

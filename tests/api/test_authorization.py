@@ -69,6 +69,7 @@ def routes(world: World) -> list[Route]:
         Route("GET", "/v1/overdue", OFFICIALS),
         Route("GET", f"/v1/inbox?agency={WARD}", frozenset({"officer_a", "system_a", "inspector"})),
         Route("GET", "/v1/findings", OFFICIALS),
+        Route("GET", "/v1/audit/report", frozenset({"inspector"})),
         Route("GET", "/v1/me/dossiers", frozenset({"citizen_x", "citizen_y"})),
         Route("GET", "/v1/me/access-log", frozenset({"citizen_x", "citizen_y"})),
         Route("GET", f"/v1/me/dossiers/{a}", frozenset({"citizen_x"}), frozenset({"citizen_y"})),

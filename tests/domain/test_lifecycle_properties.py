@@ -361,7 +361,9 @@ class Lifecycle(RuleBasedStateMachine):
         assert s.supplements <= 1
         assert s.apologies <= 1
         assert (s.state in RESULT_HELD) <= bool(s.results)
-        assert (s.state is State.AWAITING_SUPPLEMENT) == (s.paused_since_us is not None)
+        paused = {State.AWAITING_SUPPLEMENT: "supplement", State.AWAITING_PAYMENT: "payment"}
+        assert (s.state in paused) == (s.paused_since_us is not None)
+        assert s.pause_kind == paused.get(s.state)
         if s.due_us is not None:
             assert s.clock_start_us is not None
             assert s.due_us >= s.clock_start_us

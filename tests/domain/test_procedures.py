@@ -164,22 +164,22 @@ def test_unknown_procedure() -> None:
         ("1.001193", vn(2026, 3, 3, 12), (2026, 3, 3, 17)),  # lunch: clock starts 13:30
         ("1.001193", vn(2026, 3, 6, 15, 30), (2026, 3, 9, 17)),  # Friday after 15:00
         ("1.001193", vn(2026, 3, 6, 18), (2026, 3, 9, 17)),  # Friday after hours → Monday
-        ("1.004194", vn(2026, 3, 6, 18), (2026, 3, 11, 17)),  # 3 working days from Mon 07:00
+        ("1.004194", vn(2026, 3, 6, 18), (2026, 3, 12, 17)),  # Mon 9 not counted: Tue–Thu
         # the day before Tết 2026 (off Mon 16 – Fri 20 February)
-        ("1.004194", vn(2026, 2, 13, 10), (2026, 2, 25, 10)),
+        ("1.004194", vn(2026, 2, 13, 10), (2026, 2, 25, 17)),  # Fri 13 not counted
         ("1.001193", vn(2026, 2, 13, 16), (2026, 2, 23, 17)),
         ("3.000333", vn(2026, 2, 13, 10), (2026, 2, 23, 17)),
         ("X.CON002", vn(2026, 2, 2, 9), (2026, 2, 23, 17)),  # 17 Feb is Tết → next working day
-        ("1.001456", vn(2025, 1, 24, 9), (2025, 2, 12, 9)),  # Tết 2025, 8 working days
+        ("1.001456", vn(2025, 1, 24, 9), (2025, 2, 12, 17)),  # Tết 2025, 8 working days
         # swap Saturday 26 April 2025 worked, Fri 2 May 2025 off
-        ("1.004194", vn(2025, 4, 25, 16), (2025, 4, 29, 16)),
+        ("1.004194", vn(2025, 4, 25, 16), (2025, 4, 29, 17)),  # Sat 26, Mon 28, Tue 29
         ("1.001193", vn(2025, 4, 26, 10), (2025, 4, 26, 17)),
         ("1.001193", vn(2025, 4, 26, 15, 30), (2025, 4, 28, 17)),
         ("1.001193", vn(2025, 4, 29, 15, 30), (2025, 5, 5, 17)),
         # calendar days (Civil Code: first day not counted; weekend end → next working day)
         ("3.000333", vn(2026, 3, 2, 9), (2026, 3, 12, 17)),
         ("3.000333", vn(2026, 3, 5, 9), (2026, 3, 16, 17)),
-        ("X.LAND001", vn(2026, 3, 2, 9), (2026, 3, 30, 9)),
+        ("X.LAND001", vn(2026, 3, 2, 9), (2026, 3, 30, 17)),
     ],
 )
 def test_due_examples(code: str, received: int, expected: tuple[int, ...]) -> None:
@@ -187,11 +187,9 @@ def test_due_examples(code: str, received: int, expected: tuple[int, ...]) -> No
 
 
 def test_due_with_verification() -> None:
-    assert due("1.000894", vn(2026, 3, 2, 9), verification=True) == datetime(2026, 3, 9, 9)
+    assert due("1.000894", vn(2026, 3, 2, 9), verification=True) == datetime(2026, 3, 9, 17)
     assert due("3.000333", vn(2026, 3, 2, 9), verification=True) == datetime(2026, 3, 17, 17)
-    assert due("2.000815", vn(2026, 3, 3, 15, 30), verification=True) == datetime(
-        2026, 3, 5, 15, 30
-    )
+    assert due("2.000815", vn(2026, 3, 3, 15, 30), verification=True) == datetime(2026, 3, 5, 17)
     with pytest.raises(VerificationTimeMissing):
         due("1.001193", vn(2026, 3, 2, 9), verification=True)
 
@@ -208,8 +206,13 @@ def test_due_date_record() -> None:
     )
     assert checked.rule_version == "vn-proc-2026.1#1.000894+verification"
     assert parse_rule_version(checked.rule_version) == ("vn-proc-2026.1", "1.000894", True)
+    assert checked.law_version == "nd118-2025"
     again = due_for_rule(
-        received_us=received, rule_version=checked.rule_version, catalogue=CAT, calendar=CAL
+        received_us=received,
+        rule_version=checked.rule_version,
+        catalogue=CAT,
+        calendar=CAL,
+        law_version=checked.law_version,
     )
     assert again == checked
 

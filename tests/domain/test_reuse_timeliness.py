@@ -44,14 +44,23 @@ def test_index_finds_valid_results_of_the_same_applicant_only() -> None:
     assert [r.dossier for r in index.results_for(land.applicant, "GIAY_TO_CHO_O_HOP_PHAP")] == [
         "LAND-1"
     ]
-    assert not index.reusable(bytes(32), "GIAY_TO_CHO_O_HOP_PHAP")  # another applicant
-    assert not index.reusable(land.applicant, "TO_KHAI_CT01")  # nothing stands in for it
+    issued = min(r.issued_us for r in land.results.values())
+    assert index.reusable(land.applicant, "GIAY_TO_CHO_O_HOP_PHAP", issued)
+    assert not index.reusable(land.applicant, "GIAY_TO_CHO_O_HOP_PHAP", issued - 1)  # not yet
+    assert not index.reusable(bytes(32), "GIAY_TO_CHO_O_HOP_PHAP", issued)  # another applicant
+    assert not index.reusable(land.applicant, "TO_KHAI_CT01", issued)  # nothing stands in for it
+    revoked_at = issued + 10 * 3_600_000_000
     revoked = replace(
-        land, results={n: replace(r, status="revoked") for n, r in land.results.items()}
+        land,
+        results={
+            n: replace(r, status="revoked", ended_us=revoked_at) for n, r in land.results.items()
+        },
     )
-    assert not ReuseIndex.build([revoked], load_catalogue().reusable_from).reusable(
-        land.applicant, "GIAY_TO_CHO_O_HOP_PHAP"
-    )
+    by_revoked = ReuseIndex.build([revoked], load_catalogue().reusable_from)
+    # valid between its issue and its revocation, and judged by that span, not by today
+    assert by_revoked.reusable(land.applicant, "GIAY_TO_CHO_O_HOP_PHAP", revoked_at - 1)
+    assert not by_revoked.reusable(land.applicant, "GIAY_TO_CHO_O_HOP_PHAP", revoked_at)
+    assert by_revoked.results_for(land.applicant, "GIAY_TO_CHO_O_HOP_PHAP") == []
 
 
 def test_reuse_index_drives_the_paper_despite_electronic_rule() -> None:

@@ -130,8 +130,15 @@ def test_inputs_not_digitized_before_reception() -> None:
 def test_paper_requested_though_electronic_exists() -> None:
     h = History().submitted().inputs("TK", "GCS").received().assigned()
     h.add(ev.SUPPLEMENT_REQUESTED, (HANDLER,), items=["GCS"], reasons=["cần bản giấy"])
-    reuse = replace(CTX, reusable=lambda applicant, component: component == "GCS")
+    asked = h.items[-1].body.time_us
+    # a result able to stand in for GCS became valid only just before the request: the
+    # scan at reception was lawful, the paper request was not
+    reuse = replace(
+        CTX, reusable=lambda applicant, component, at: component == "GCS" and at >= asked
+    )
     assert rules_of(h, reuse) == ["rule.paper_despite_electronic"]
+    later = replace(CTX, reusable=lambda applicant, component, at: at > asked)
+    assert rules_of(h, later) == []  # judged at the moment it asked, not by today's state
     assert rules_of(h) == []
 
 
@@ -143,9 +150,14 @@ def test_paper_copy_and_paper_result() -> None:
     assert rules_of(h, allowed) == []
     p = History().submitted().inputs("TK", "GCS").received().assigned().result(medium="paper")
     p.clock += 3 * DAY
-    assert rules_of(p) == ["rule.paper_result_not_digitized"]
+    assert rules_of(p, allowed) == ["rule.paper_result_not_digitized"]
+    # a paper result where the procedure's law requires none is a finding of its own
+    assert sorted(rules_of(p)) == [
+        "rule.paper_result_not_digitized",
+        "rule.paper_result_without_basis",
+    ]
     p.add(ev.RESULT_DIGITIZED, (SEAL,), result_number="KS-1", document_hash=H32)
-    assert rules_of(p) == []
+    assert rules_of(p, allowed) == []
 
 
 def test_result_signature_rule_reads_raw_signers() -> None:
@@ -262,7 +274,7 @@ def test_docs_domain_tables_match_the_code() -> None:
         assert row in doc, row
     sources = [inspect.getsource(m) for m in (rules, rules.base, *RULE_MODULES)]
     ids = set(re.findall(r'"(rule\.[a-z_]+)"', "".join(sources)))
-    assert len(ids) == 18
+    assert len(ids) == 23
     for rule_id in ids:
         assert f"`{rule_id}`" in doc, rule_id
 

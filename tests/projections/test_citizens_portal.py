@@ -48,46 +48,60 @@ def access(kit: Kit, entries: list[tuple[bytes, str, int]]) -> int:
 
 def test_citizen_index_access_log_and_erasure(kit: Kit) -> None:
     follower = Follower(kit.engine, select_views(None))
-    for i, code in enumerate(("W-1", "W-2")):
+    for i, code in enumerate(("000.39.05.H26-260105-0001", "000.39.05.H26-260105-0002")):
         kit.submit(code, applicant=ALICE, procedure="1.001193", agency=WARD, at=T + i * HOUR)
-    kit.submit("W-3", applicant=BOB, procedure="1.001193", agency=WARD, at=T)
-    first = access(kit, [(ALICE, "W-1", T + 1), (BOB, "W-3", T + 2), (ALICE, "", T + 3)])
-    second = access(kit, [(ALICE, "W-2", T + 4)])
+    kit.submit("000.39.05.H26-260105-0003", applicant=BOB, procedure="1.001193", agency=WARD, at=T)
+    first = access(
+        kit,
+        [
+            (ALICE, "000.39.05.H26-260105-0001", T + 1),
+            (BOB, "000.39.05.H26-260105-0003", T + 2),
+            (ALICE, "", T + 3),
+        ],
+    )
+    second = access(kit, [(ALICE, "000.39.05.H26-260105-0002", T + 4)])
     follower.catch_up(page=2)
     sql = kit.backend.sql
 
     mine = queries.citizen_dossiers(sql, ALICE, limit=1)
-    assert [r["code"] for r in mine.rows] == ["W-2"]
+    assert [r["code"] for r in mine.rows] == ["000.39.05.H26-260105-0002"]
     assert mine.next is not None
     rest = queries.citizen_dossiers(sql, ALICE, after=mine.next, limit=1)
-    assert [r["code"] for r in rest.rows] == ["W-1"]
+    assert [r["code"] for r in rest.rows] == ["000.39.05.H26-260105-0001"]
     assert rest.next is None
     assert rest.rows[0]["applicant"] == ALICE
     assert not rest.rows[0]["erased"]
 
     log = queries.access_log(sql, ALICE, limit=2)
     assert [(r["position"], r["entry"], r["dossier"]) for r in log.rows] == [
-        (second, 0, "W-2"),
+        (second, 0, "000.39.05.H26-260105-0002"),
         (first, 2, ""),
     ]
     older = queries.access_log(sql, ALICE, after=log.next, limit=2)
     assert [(r["position"], r["entry"]) for r in older.rows] == [(first, 0)]
     assert older.next is None
-    assert [r["dossier"] for r in queries.access_log(sql, BOB).rows] == ["W-3"]
+    assert [r["dossier"] for r in queries.access_log(sql, BOB).rows] == [
+        "000.39.05.H26-260105-0003"
+    ]
 
-    erasure = {"subject": ALICE, "basis": "withdrawn_consent", "request": BOB, "dossiers": ["W-1"]}
+    erasure = {
+        "subject": ALICE,
+        "basis": "withdrawn_consent",
+        "request": BOB,
+        "dossiers": ["000.39.05.H26-260105-0001"],
+    }
     kit.system_event("system/privacy", "SubjectErased", erasure, at=T + 5)  # type: ignore[arg-type]
     follower.catch_up()
     erased = queries.citizen_dossiers(sql, ALICE).rows
     assert [(r["code"], r["erased"], r["applicant"]) for r in erased] == [
-        ("W-2", True, None),
-        ("W-1", True, None),
+        ("000.39.05.H26-260105-0002", True, None),
+        ("000.39.05.H26-260105-0001", True, None),
     ]
-    dossier = queries.get_dossier(sql, "W-3")
+    dossier = queries.get_dossier(sql, "000.39.05.H26-260105-0003")
     assert dossier is not None
     assert dossier["applicant"] == BOB
     assert not dossier["erased"]
-    assert (queries.erasure(sql, ALICE) or {}).get("dossiers") == "W-1"
+    assert (queries.erasure(sql, ALICE) or {}).get("dossiers") == "000.39.05.H26-260105-0001"
 
     followed = [table_rows(kit.backend, t, "1") for t in ("hoso_v_access_log", "hoso_v_erasures")]
     rebuild(kit.engine, ["access", "erasures"])

@@ -2,25 +2,26 @@
 
 Six temporary-residence dossiers (1.004194: 3 working days) at the police
 office, all received on Monday 2026-03-02 at 09:00 Hanoi time, so each is due
-on Thursday 2026-03-05 at 09:00 (6 working hours on Monday, 8 on Tuesday and
-Wednesday, 2 on Thursday: 07:00-11:30 and 13:30-17:00):
+on Thursday 2026-03-05 at 17:00 (the Civil Code counts the days after the
+reception day: Tuesday, Wednesday, Thursday; docs/domain-time.md §3). Working
+hours count from the clock start (07:00-11:30 and 13:30-17:00):
 
 ======  ==========================================  ==========  ================
 dossier what happens                                timeliness  working hours
 ======  ==========================================  ==========  ================
 EARLY   resolved Monday 14:30                       early       2.5 + 1 = 3.5
-ONTIME  resolved Thursday 08:00                     on time     6 + 8 + 8 + 1 = 23
-LATE    resolved Thursday 10:00, no apology         late        6 + 8 + 8 + 3 = 25
-SORRY   apology Wednesday 10:00 (new date Friday    late,       25
-        17:00), resolved Thursday 10:00             rescheduled
+ONTIME  resolved Thursday 10:00                     on time     6 + 8 + 8 + 3 = 25
+LATE    resolved Friday 08:00, no apology           late        6 + 8 + 8 + 8 + 1 = 31
+SORRY   apology Wednesday 10:00 (new date Friday    late,       31
+        17:00), resolved Friday 08:00               rescheduled
 GONE    withdrawn Tuesday 09:00                     -           -
 STUCK   submitted at the counter, never resolved    -           -
 ======  ==========================================  ==========  ================
 
 So for (police, 1.004194, 2026-03): received 6, online 5 (share 5/6), resolved 4
 (early 1, on time 1, late 2 of which rescheduled 1), withdrawn 1, stopped 0,
-mean (3.5 + 23 + 25 + 25) / 4 = 19.125 h, p90 by nearest rank = the 4th of 4 =
-25 h; at Friday 12:00 one dossier is currently overdue (STUCK).
+mean (3.5 + 25 + 31 + 31) / 4 = 22.625 h, p90 by nearest rank = the 4th of 4 =
+31 h; at Friday 12:00 one dossier is currently overdue (STUCK).
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ from tests.projections.ledger_kit import CATALOGUE, Kit
 pytestmark = pytest.mark.integration
 
 PROCEDURE = "1.004194"
+C = {  # the dossiers of the table above, by name
+    "EARLY": "000.60.02.H26-260302-0001",
+    "ONTIME": "000.60.02.H26-260302-0002",
+    "LATE": "000.60.02.H26-260302-0003",
+    "SORRY": "000.60.02.H26-260302-0004",
+    "GONE": "000.60.02.H26-260302-0005",
+    "STUCK": "000.60.02.H26-260302-0006",
+}
 
 
 def at(day: int, hour: int, minute: int = 0) -> int:
@@ -67,21 +76,23 @@ def resolve(kit: Kit, code: str, when: int) -> None:
 
 
 def build(kit: Kit) -> None:
-    for code in ("EARLY", "ONTIME", "LATE", "SORRY", "GONE"):
+    for code in (C["EARLY"], C["ONTIME"], C["LATE"], C["SORRY"], C["GONE"]):
         open_received(kit, code)
-    open_received(kit, "STUCK", channel="counter")
-    assert kit.office.state("EARLY").due_us == at(5, 9)
-    resolve(kit, "EARLY", at(2, 14, 30))
-    resolve(kit, "ONTIME", at(5, 8))
-    resolve(kit, "LATE", at(5, 10))
+    open_received(kit, C["STUCK"], channel="counter")
+    assert kit.office.state(C["EARLY"]).due_us == at(5, 17)
+    resolve(kit, C["EARLY"], at(2, 14, 30))
+    resolve(kit, C["ONTIME"], at(5, 10))
+    resolve(kit, C["LATE"], at(6, 8))
     sorry = cmd.apologize_for_delay(
-        kit.office.state("SORRY"), reason="xác minh", new_due_us=at(6, 17), now_us=at(4, 10)
+        kit.office.state(C["SORRY"]), reason="xác minh", new_due_us=at(6, 17), now_us=at(4, 10)
     )
-    kit.office.do("SORRY", sorry, "police.leader", at=at(4, 10), cosign="police.seal")
-    resolve(kit, "SORRY", at(5, 10))
-    kit.office.do("GONE", cmd.request_withdrawal(kit.office.state("GONE")), "portal", at=at(3, 8))
-    gone = cmd.accept_withdrawal(kit.office.state("GONE"))
-    kit.office.do("GONE", gone, "police.reception", at=at(3, 9))
+    kit.office.do(C["SORRY"], sorry, "police.leader", at=at(4, 10), cosign="police.seal")
+    resolve(kit, C["SORRY"], at(6, 8))
+    kit.office.do(
+        C["GONE"], cmd.request_withdrawal(kit.office.state(C["GONE"])), "portal", at=at(3, 8)
+    )
+    gone = cmd.accept_withdrawal(kit.office.state(C["GONE"]))
+    kit.office.do(C["GONE"], gone, "police.reception", at=at(3, 9))
 
 
 def test_decision_766_indicators_match_the_hand_computed_fixture(kit: Kit) -> None:
@@ -103,14 +114,14 @@ def test_decision_766_indicators_match_the_hand_computed_fixture(kit: Kit) -> No
         "late_rescheduled": 1,
         "withdrawn": 1,
         "stopped": 0,
-        "mean_hours": 19.125,
-        "p90_hours": 25.0,
+        "mean_hours": 22.625,
+        "p90_hours": 31.0,
         "currently_overdue": 1,
     }
-    sorry = queries.get_dossier(kit.backend.sql, "SORRY")
+    sorry = queries.get_dossier(kit.backend.sql, C["SORRY"])
     assert sorry is not None
     assert (sorry["timeliness"], sorry["rescheduled"], sorry["due_us"]) == ("late", 1, at(6, 17))
-    assert sorry["legal_due_us"] == at(5, 9)
+    assert sorry["legal_due_us"] == at(5, 17)
     # Before the dossiers were late, nothing was overdue:
     assert (
         queries.statistics(kit.backend.sql, period="2026-03", now_us=at(4, 12))[0][
@@ -127,14 +138,14 @@ def test_the_overdue_queue_and_the_inbox(kit: Kit) -> None:
     follower.catch_up()
     sql = kit.backend.sql
     assert queries.overdue_queue(sql, now_us=at(4, 12)).rows == []
-    soon = queries.overdue_queue(sql, now_us=at(4, 12), horizon_us=at(5, 9) - at(4, 12))
-    assert [(r["code"], r["overdue"]) for r in soon.rows] == [("STUCK", False)]
+    soon = queries.overdue_queue(sql, now_us=at(4, 12), horizon_us=at(5, 17) - at(4, 12))
+    assert [(r["code"], r["overdue"]) for r in soon.rows] == [(C["STUCK"], False)]
     late = queries.overdue_queue(sql, now_us=at(6, 12))
     assert [(r["code"], r["overdue"], r["late_by_us"]) for r in late.rows] == [
-        ("STUCK", True, at(6, 12) - at(5, 9))
+        (C["STUCK"], True, at(6, 12) - at(5, 17))
     ]
     inbox = queries.inbox(sql, POLICE)
-    assert [r["code"] for r in inbox.rows] == ["STUCK"]
+    assert [r["code"] for r in inbox.rows] == [C["STUCK"]]
     assert queries.inbox(sql, "H26.NOBODY").rows == []
 
 
@@ -143,3 +154,38 @@ def test_p90_is_the_nearest_rank() -> None:
     assert p90([5.0]) == 5.0
     assert p90([float(v) for v in range(1, 11)]) == 9.0
     assert p90([float(v) for v in range(1, 12)]) == 10.0
+
+
+def test_a_dossier_waiting_on_the_applicant_is_not_overdue(kit: Kit) -> None:
+    """The pause-aware clock in the views: a supplement or a fee asked for before the due date
+    stops the clock, so neither the overdue queue nor the statistics count the dossier while
+    it waits; one that was asked after the due date stays overdue."""
+    follower = Follower(kit.engine, select_views(None))
+    waiting, fee, late = (f"000.60.02.H26-260302-01{i:02d}" for i in range(3))
+    for code in (waiting, fee, late):
+        open_received(kit, code)
+    o = kit.office
+    o.do(
+        waiting,
+        cmd.request_supplement(o.state(waiting), items=["TO_KHAI_CT01"], reasons=["mờ"]),
+        "police.handler",
+        at=at(4, 10),
+    )
+    o.do(fee, cmd.request_fee(o.state(fee), amount_vnd=8000), "police.handler", at=at(4, 10))
+    o.do(
+        late,
+        cmd.request_supplement(o.state(late), items=["TO_KHAI_CT01"], reasons=["mờ"]),
+        "police.handler",
+        at=at(6, 9),
+    )
+    follower.catch_up()
+    sql = kit.backend.sql
+    weeks_later = at(20, 12)
+    rows = queries.statistics(sql, period="2026-03", now_us=weeks_later)
+    assert rows[0]["currently_overdue"] == 1
+    assert [r["code"] for r in queries.overdue_queue(sql, now_us=weeks_later).rows] == []
+    for code, overdue in ((waiting, False), (fee, False), (late, True)):
+        row = queries.get_dossier(sql, code)
+        assert row is not None
+        assert (row["overdue_from_us"] is not None) == overdue, code
+        assert o.state(code).overdue(weeks_later) == overdue, code

@@ -18,6 +18,7 @@ from ledger.domain.lifecycle import State
 from ledger.domain.payloads import MalformedPayload
 from ledger.domain.procedures_data import load_catalogue
 from ledger.domain.state import InputsMissing, WrongAgency, WrongRole
+from ledger.domain.submission import MalformedDossierCode, ProcedureNotInCatalogue
 from ledger.services.dossiers import DossierPolicy, DossierService
 from ledger.storage.database import Backend
 from ledger.storage.store import EventStore
@@ -216,4 +217,61 @@ def test_codes_and_reuse_index(service: DossierService) -> None:
     )
     assert service.codes() == [CODE]
     index = service.reuse_index()
-    assert not index.reusable(H, "GIAY_TO_CHO_O_HOP_PHAP")  # no result yet
+    assert not index.results_for(H, "GIAY_TO_CHO_O_HOP_PHAP")  # no result yet
+
+
+@pytest.mark.parametrize(
+    ("code", "procedure", "error", "where"),
+    [
+        ("D-1", "1.001193", MalformedDossierCode, "stream"),
+        ("000.00.10.H26-260230-0001", "1.001193", MalformedDossierCode, "stream.date"),
+        (CODE, "9.999999", ProcedureNotInCatalogue, "DossierSubmitted.procedure"),
+    ],
+)
+def test_the_store_refuses_a_bad_submission_at_the_door(
+    service: DossierService, code: str, procedure: str, error: type[HosoError], where: str
+) -> None:
+    """A malformed dossier code, an impossible date or an unknown procedure: refused, the
+    field named, nothing stored."""
+    draft = cmd.submit_dossier(procedure=procedure, agency=AGENCY, channel="online", applicant=H)
+    size = service.store.backend.recorder.max_notification_id()
+    with pytest.raises(error) as info:
+        service.execute(code, draft, actor=ACTORS["portal"][0], keys=["portal"])
+    assert info.value.where == where
+    assert service.store.read_stream(code) == []
+    assert service.store.backend.recorder.max_notification_id() == size
+
+
+def test_a_fee_wait_pauses_the_clock_and_payment_replans_the_due_date(
+    service: DossierService,
+) -> None:
+    procedure = service.catalogue.get("2.000635")
+    act(
+        service,
+        cmd.submit_dossier(procedure="2.000635", agency=AGENCY, channel="online", applicant=H),
+        "portal",
+    )
+    for component in sorted(procedure.component_codes):
+        act(
+            service,
+            cmd.digitize_input(
+                service.existing(CODE), component=component, document_hash=H, source="scanned"
+            ),
+            "reception",
+        )
+    service.receive(CODE, actor=ACTORS["reception"][0], keys=["reception"], receipt_hash=H)
+    act(
+        service,
+        cmd.assign_handler(service.existing(CODE), handler="x", department="TP"),
+        "reception",
+    )
+    act(service, cmd.request_fee(service.existing(CODE), amount_vnd=8000), "handler")
+    paused = service.existing(CODE)
+    assert paused.pause_kind == "payment"
+    assert paused.paused_since_us is not None
+    assert paused.due_us is not None
+    resumed = paused.paused_since_us + 3 * 3_600_000_000
+    expected = service.calendar.add_working_duration(
+        paused.due_us, service.calendar.working_time_between(paused.paused_since_us, resumed)
+    )
+    assert service.resumed_due(paused, resumed) == expected

@@ -100,7 +100,13 @@ def _pay(o: Office, c: Case, t: int, amount: int) -> int:
     paid = later(o, t, 5)
     o.do(
         c.code,
-        cmd.record_payment(o.state(c.code), amount_vnd=amount, receipt_ref=f"BL-{c.code[-6:]}"),
+        cmd.record_payment(
+            o.state(c.code),
+            amount_vnd=amount,
+            receipt_ref=f"BL-{c.code[-6:]}",
+            due_us=o.service.resumed_due(o.state(c.code), paid),
+            method="online" if c.variant % 3 else "counter",
+        ),
         f"{staff}.payments",
         at=paid,
     )

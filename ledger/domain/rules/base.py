@@ -5,11 +5,12 @@ what the rules need besides it (:class:`AuditContext`), and their verdicts
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ledger.core.errors import HosoError
 from ledger.core.event import EventBody
 from ledger.domain.dossier import evolve, start
+from ledger.domain.law import LawBook, shipped_law
 from ledger.domain.state import DossierState, ProcedureBook, SignerInfo
 
 HOUR_US = 3_600_000_000
@@ -37,6 +38,8 @@ class RuleFinding:
     expected: str = ""
     found: str = ""
     agency: str = ""
+    law: str = ""  # the legal version that applied on the dossier's reception date
+    basis: str = ""  # its text and article for this rule (docs/domain.md §Legal basis)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -47,6 +50,8 @@ class RuleFinding:
             "expected": self.expected,
             "found": self.found,
             "agency": self.agency,
+            "law": self.law,
+            "basis": self.basis,
         }
 
 
@@ -58,7 +63,16 @@ class AuditContext:
     now_us: int
     paper_allowed: Callable[[str], bool] = lambda procedure: False
     exempt_from_fees: Callable[[str], bool] = lambda procedure: False
-    reusable: Callable[[bytes, str], bool] = lambda applicant, component: False
+    reusable: Callable[[bytes, str, int], bool] | None = lambda applicant, component, at: False
+    """Was a valid electronic result of the applicant able to stand in for the component at
+    that instant? None: judged after every dossier was read (the verifier's deferred pass)."""
+    national_database: Callable[[str], str | None] = lambda component: None
+    """The national database an agency fetches the component from, if any."""
+    known_agency: Callable[[str], bool] | None = None
+    """Is the agency in the agency catalogue? None: no catalogue given, transfers not judged."""
+    law: LawBook = field(default_factory=shipped_law)
+    future_tolerance_us: int = 5 * 60 * 1_000_000
+    """How far a recorded reception time may lie after the event recording it (clock skew)."""
     recompute_due: Callable[[DossierState], int | None] = lambda state: None
     working_hours_between: Callable[[int, int], float] = lambda a, b: (b - a) / HOUR_US
     transfer_deadline_hours: float = 8.0  # received → handled by the next working day

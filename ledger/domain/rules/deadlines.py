@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ledger.core.event import EventBody
 from ledger.domain import lifecycle as ev
+from ledger.domain.law import LawVersionUnknown
 from ledger.domain.rules.base import (
     AuditContext,
     Recorded,
@@ -17,25 +19,48 @@ from ledger.domain.state import DossierState, format_time
 # 1, 2 --------------------------------------------------------------------------
 
 
+def _apology_in_force(history: Sequence[Recorded]) -> EventBody | None:
+    """The first apology, unless the ledger records it refused or withdrawn: only an apology
+    in force moves the deadline or excuses lateness."""
+    apologies = events_of(history, ev.APOLOGY)
+    if not apologies:
+        return None
+    first = apologies[0]
+    undone = events_of(history, ev.APOLOGY_REFUSED, ev.APOLOGY_WITHDRAWN)
+    if any(u.n > first.n for u in undone):
+        return None
+    return first
+
+
 def late_without_apology(
     history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
 ) -> list[RuleFinding]:
+    """Resolved after the due date after pauses (or, still open, past it by the pause-aware
+    clock: time waiting for a supplement or a payment does not count), with no apology in
+    force issued before it."""
     due = state.legal_due_us if state is not None else None
     if state is None or due is None:
         return []
     results = events_of(history, ev.RESULT_ISSUED)
-    end = results[0].time_us if results else (None if state.state in ev.TERMINAL else ctx.now_us)
+    if results:
+        end: int | None = results[0].time_us
+    elif state.state in ev.TERMINAL:
+        end = None
+    else:
+        end = state.clock_at(ctx.now_us)
+        if state.paused_since_us is not None and state.paused_since_us <= due:
+            end = None  # paused before the due date: the clock is stopped, not late
     if end is None or end <= due:
         return []
-    apologies = [a for a in events_of(history, ev.APOLOGY) if a.time_us < due]
-    if apologies:
+    apology = _apology_in_force(history)
+    if apology is not None and apology.time_us < due:
         return []
     return [
         RuleFinding(
             "rule.late_without_apology",
             state.code,
             results[0].n if results else None,
-            "resolved (or still open) after the due date with no apology before it",
+            "resolved (or still open) after the due date with no apology in force before it",
             expected=f"by {format_time(due)}",
             found=format_time(end),
             agency=state.agency,
@@ -75,8 +100,9 @@ def apology_misuse(
                     agency=state.agency,
                 )
             )
-    if apologies:
-        new_due = apologies[-1].payload.get("new_due_us")
+    in_force = _apology_in_force(history)
+    if in_force is not None:
+        new_due = in_force.payload.get("new_due_us")
         results = events_of(history, ev.RESULT_ISSUED)
         if isinstance(new_due, int) and results and results[0].time_us > new_due:
             out.append(
@@ -112,6 +138,19 @@ def supplement_misuse(
                 "supplement requested more than once",
                 expected="1",
                 found=str(len(requests)),
+                agency=state.agency,
+            )
+        )
+    forms = events_of(history, ev.GUIDANCE, ev.SUPPLEMENT_REQUESTED)
+    if len(forms) > 1 and len(requests) <= 1:
+        out.append(
+            RuleFinding(
+                "rule.guidance_repeated",
+                state.code,
+                forms[1].n,
+                "guidance to supplement (Form 02) issued more than once for the dossier",
+                expected="once, in full",
+                found=" + ".join(f"{e.type}@{e.n}" for e in forms),
                 agency=state.agency,
             )
         )
@@ -182,6 +221,21 @@ def handling_latency(
                 agency=state.agency,
             )
         )
+    if ctx.known_agency is not None:
+        for event in events_of(history, ev.TRANSFERRED):
+            target = event.payload.get("to_agency")
+            if isinstance(target, str) and not ctx.known_agency(target):
+                out.append(
+                    RuleFinding(
+                        "rule.transfer_unknown_agency",
+                        state.code,
+                        event.n,
+                        "transferred to an agency that is not in the agency catalogue",
+                        expected="an agency of the catalogue",
+                        found=target,
+                        agency=state.agency,
+                    )
+                )
     for transfer in state.transfers:
         start_us = transfer.acknowledged_us or transfer.sent_us
         end_us = transfer.returned_us or ctx.now_us
@@ -199,3 +253,65 @@ def handling_latency(
                 )
             )
     return out
+
+
+def law_version_recorded(
+    history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
+) -> list[RuleFinding]:
+    """The legal version recorded at reception is the one in force on the reception date."""
+    if state is None or state.received_us is None or state.law_version is None:
+        return []
+    try:
+        in_force = ctx.law.in_force(state.received_us).id
+    except LawVersionUnknown as err:
+        in_force = f"[{err.check}] {err.detail}"
+    if in_force == state.law_version:
+        return []
+    received = events_of(history, ev.RECEIVED)
+    return [
+        RuleFinding(
+            "rule.law_version_mismatch",
+            state.code,
+            received[0].n if received else None,
+            "the due date was counted under a legal version not in force on the reception date",
+            expected=in_force,
+            found=state.law_version,
+            agency=state.agency,
+        )
+    ]
+
+
+def reception_time_plausible(
+    history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
+) -> list[RuleFinding]:
+    """The recorded electronic reception lies after the submission and not after the event
+    that records it (beyond a small clock tolerance)."""
+    receptions = events_of(history, ev.RECEIVED)
+    if state is None or not receptions:
+        return []
+    event = receptions[0]
+    received = event.payload.get("received_us")
+    if not isinstance(received, int):
+        return []  # a malformed payload is rule.illegal_event's
+    submitted = state.submitted_us  # the dossier's first submission
+    problem = None
+    if received < submitted:
+        problem = ("received before it was submitted", f">= {format_time(submitted)}")
+    elif received > event.time_us + ctx.future_tolerance_us:
+        problem = (
+            "reception time after the event recording it",
+            f"<= {format_time(event.time_us)}",
+        )
+    if problem is None:
+        return []
+    return [
+        RuleFinding(
+            "rule.reception_time_implausible",
+            state.code,
+            event.n,
+            problem[0],
+            expected=problem[1],
+            found=format_time(received),
+            agency=state.agency,
+        )
+    ]

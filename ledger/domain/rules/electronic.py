@@ -4,7 +4,8 @@ properly signed, paper results digitised."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ledger.domain import lifecycle as ev
 from ledger.domain.rules.base import (
@@ -44,27 +45,87 @@ def inputs_digitized(
     ]
 
 
-def paper_despite_electronic(
-    history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
-) -> list[RuleFinding]:
+@dataclass(frozen=True, slots=True)
+class PaperRequest:
+    """One moment an agency asked for (or scanned from paper) a document: a Form 02 item
+    (guidance at reception, supplement request) or a component digitised from paper."""
+
+    stream: str
+    n: int
+    agency: str
+    applicant: bytes
+    component: str
+    at_us: int
+    how: str  # the event type
+
+
+def paper_requests(history: Sequence[Recorded], state: DossierState | None) -> list[PaperRequest]:
+    """Every document the agency asked the applicant for on paper, with when it asked."""
     if state is None:
         return []
     out = []
-    for request in events_of(history, ev.SUPPLEMENT_REQUESTED, ev.GUIDANCE):
-        items = request.payload.get("items") or request.payload.get("missing") or []
+    for request in events_of(history, ev.SUPPLEMENT_REQUESTED, ev.GUIDANCE, ev.INPUT):
+        items: object
+        if request.type == ev.INPUT:
+            scanned = request.payload.get("source") == "scanned"
+            items = [request.payload.get("component")] if scanned else []
+        else:
+            items = request.payload.get("items") or request.payload.get("missing") or []
         for item in items if isinstance(items, list) else ():  # a bad payload is rule 12's
-            if isinstance(item, str) and ctx.reusable(state.applicant, item):
+            if isinstance(item, str):
                 out.append(
-                    RuleFinding(
-                        "rule.paper_despite_electronic",
+                    PaperRequest(
                         state.code,
                         request.n,
-                        "asked for a document a valid electronic result already holds",
-                        expected="reuse the electronic result",
-                        found=item,
-                        agency=state.agency,
+                        state.agency,
+                        state.applicant,
+                        item,
+                        request.time_us,
+                        request.type,
                     )
                 )
+    return out
+
+
+def judge_paper_request(
+    request: PaperRequest,
+    *,
+    reusable: Callable[[bytes, str, int], bool],
+    national_database: Callable[[str], str | None],
+) -> RuleFinding | None:
+    """A finding if, at the moment it asked, the agency could have used an electronic
+    version: a valid result of the applicant's, or a national database holding it."""
+    database = national_database(request.component)
+    if database is not None:
+        expected = f"fetch it from {database.split(':')[0]}"
+    elif reusable(request.applicant, request.component, request.at_us):
+        expected = "reuse the applicant's valid electronic result"
+    else:
+        return None
+    what = "scanned from paper" if request.how == ev.INPUT else "asked for on paper"
+    return RuleFinding(
+        "rule.paper_despite_electronic",
+        request.stream,
+        request.n,
+        f"{what}: a document available electronically at that moment",
+        expected=expected,
+        found=request.component,
+        agency=request.agency,
+    )
+
+
+def paper_despite_electronic(
+    history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
+) -> list[RuleFinding]:
+    if ctx.reusable is None:
+        return []  # judged after every dossier was read (verify/dossiers.py)
+    out = []
+    for request in paper_requests(history, state):
+        found = judge_paper_request(
+            request, reusable=ctx.reusable, national_database=ctx.national_database
+        )
+        if found is not None:
+            out.append(found)
     return out
 
 
@@ -88,6 +149,28 @@ def paper_copy_basis(
         )
         for e in events_of(history, ev.PAPER_COPY)
         if e.payload.get("basis") == "legal_requirement" and not ctx.paper_allowed(state.procedure)
+    ]
+
+
+def paper_result_basis(
+    history: Sequence[Recorded], state: DossierState | None, ctx: AuditContext
+) -> list[RuleFinding]:
+    """A result issued on paper where the procedure's law requires none (it is issued
+    electronically; paper only as a copy on request)."""
+    if state is None or ctx.paper_allowed(state.procedure):
+        return []
+    return [
+        RuleFinding(
+            "rule.paper_result_without_basis",
+            state.code,
+            e.n,
+            "result issued on paper for a procedure whose law requires no paper result",
+            expected="electronic",
+            found="paper",
+            agency=state.agency,
+        )
+        for e in events_of(history, ev.RESULT_ISSUED)
+        if e.payload.get("medium") == "paper"
     ]
 
 
