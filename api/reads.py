@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import orjson
+
 from api.auth import (
     Principal,
     check_visible,
@@ -72,6 +74,19 @@ def own_row(ledger: Ledger, principal: Principal | None, code: str) -> dict[str,
     return row
 
 
+def document(ledger: Ledger, principal: Principal | None, code: str) -> bytes:
+    """The dossier's read document as JSON bytes: one indexed SELECT of the documents view
+    (projections/views/documents.py), scoped like :func:`visible_row`. While that view
+    has not caught up with the dossier, the answer is built from the stream instead."""
+    who = require(principal, "officer", "system", "inspector")
+    row = queries.dossier_document(ledger.backend.sql, code)
+    if row is None:
+        return orjson.dumps(detail(ledger, visible_row(ledger, principal, code)).model_dump())
+    check_visible(who, dossier_agencies(row))
+    doc = bytes(row["doc"])
+    return queries.erased_document(doc) if row["erased"] else doc
+
+
 def detail(ledger: Ledger, row: dict[str, Any]) -> DossierPublic:
     code = str(row["code"])
     events = ledger.store.read_stream(code)
@@ -114,7 +129,8 @@ def list_dossiers(
     descending: bool,
     after: str | None,
     limit: int,
-) -> DossierPagePublic:
+) -> bytes:
+    """A page of summaries as JSON bytes (``DossierPagePublic``; no model per row)."""
     who = require(principal, "officer", "system", "inspector")
     page = queries.list_dossiers(
         ledger.backend.sql,
@@ -129,8 +145,7 @@ def list_dossiers(
         after=decode_cursor(after, length=1 if sort == "code" else 2),
         limit=limit,
     )
-    items = [summary(r) for r in page.rows]
-    return DossierPagePublic(items=items, next=encode_cursor(page.next))
+    return queries.summary_page(page.rows, encode_cursor(page.next))
 
 
 def overdue(

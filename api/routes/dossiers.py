@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api import reads
 from api.deps import ContextDep, LedgerDep, PrincipalDep
 from api.people import read_applicant
 from api.problems import PROBLEM_RESPONSES
+from api.responses import json_bytes
 from api.schemas import ApplicantPublic, DossierPagePublic, DossierPublic, ResultPublic
 from ledger.domain.privacy import PURPOSES
 from projections.queries import MAX_LIMIT, DossierSort
@@ -42,22 +43,24 @@ def list_dossiers(
     descending: bool = False,
     after: Cursor = None,
     limit: Limit = 50,
-) -> DossierPagePublic:
+) -> Response:
     """Officers and systems see their own agency's dossiers (`agency` is theirs);
     inspectors any agency's."""
-    return reads.list_dossiers(
-        ledger,
-        principal,
-        state=state,
-        procedure=procedure,
-        agency=agency,
-        due_from=due_from,
-        due_to=due_to,
-        overdue_at=overdue_at,
-        sort=sort,
-        descending=descending,
-        after=after,
-        limit=limit,
+    return json_bytes(
+        reads.list_dossiers(
+            ledger,
+            principal,
+            state=state,
+            procedure=procedure,
+            agency=agency,
+            due_from=due_from,
+            due_to=due_to,
+            overdue_at=overdue_at,
+            sort=sort,
+            descending=descending,
+            after=after,
+            limit=limit,
+        )
     )
 
 
@@ -68,8 +71,9 @@ def list_dossiers(
     response_model=DossierPublic,
     responses=PROBLEM_RESPONSES,
 )
-def get_dossier(code: Code, ledger: LedgerDep, principal: PrincipalDep) -> DossierPublic:
-    return reads.detail(ledger, reads.visible_row(ledger, principal, code))
+def get_dossier(code: Code, ledger: LedgerDep, principal: PrincipalDep) -> Response:
+    """Served from the dossier's read document, kept by the projections (docs/api.md)."""
+    return json_bytes(reads.document(ledger, principal, code))
 
 
 @router.get(
