@@ -18,8 +18,9 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import problems
+from api import problems, transparency
 from api.auth import Authenticator
+from api.caching import Fresh
 from api.context import ApiContext
 from api.limits import BodyLimit, PublicRateLimit, TokenBuckets
 from api.people import flush_access_log
@@ -85,7 +86,15 @@ def build_context(settings: Settings, ledger: Ledger, clock_us: Callable[[], int
     tokens.create_table()
     ensure_views(ledger.backend, dict(VIEWS), now_us=clock_us())
     auth = Authenticator(tokens, cache_s=settings.api_token_cache_s, clock=time.monotonic)
-    return ApiContext(settings=settings, ledger=ledger, tokens=tokens, auth=auth, clock_us=clock_us)
+    signed_size = Fresh(lambda: transparency.latest_size(ledger), fresh_s=settings.api_fresh_s)
+    return ApiContext(
+        settings=settings,
+        ledger=ledger,
+        tokens=tokens,
+        auth=auth,
+        clock_us=clock_us,
+        signed_size=signed_size,
+    )
 
 
 async def _flush_forever(context: ApiContext, every_s: float) -> None:

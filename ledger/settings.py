@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     api_token_cache_s: float = Field(
         5.0, ge=0, description="API: seconds a checked token is cached (revocation delay)"
     )
+    api_fresh_s: float = Field(
+        1.0,
+        ge=0,
+        description="API: seconds the latest signed checkpoint's size is reused by default-size"
+        " proofs (0: read it for every request)",
+    )
     api_access_flush_s: float = Field(
         10.0, gt=0, description="API: seconds between flushes of the personal-data access log"
     )

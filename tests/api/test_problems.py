@@ -48,8 +48,8 @@ def test_bad_input_is_a_problem_with_its_check(world: World, client: TestClient)
 def test_public_proofs_answer_problems_for_bad_sizes(client: TestClient) -> None:
     for path, check in (
         ("/v1/proofs/inclusion", "merkle.proof_shape"),  # neither index nor hash
-        ("/v1/proofs/inclusion?index=1&hash=00", "merkle.proof_shape"),
-        ("/v1/proofs/inclusion?hash=zz", "merkle.proof_shape"),
+        ("/v1/proofs/inclusion?index=1&hash=" + "00" * 32, "merkle.proof_shape"),
+        ("/v1/proofs/inclusion?hash=zz", "request.invalid"),  # the schema's pattern
         ("/v1/proofs/consistency?from=5&to=2", "merkle.proof_shape"),
         ("/v1/proofs/consistency?from=1&to=9223372036854775807", "merkle.proof_shape"),
         ("/v1/checkpoints/3", "checkpoint.unknown"),
