@@ -31,6 +31,7 @@ from api.routes import (
     commands,
     dossiers,
     events,
+    health,
     portal,
     proofs,
     seals,
@@ -47,6 +48,7 @@ from projections.views import VIEWS
 
 log = logging.getLogger("hoso.api")
 ROUTERS = (
+    health.router,
     events.router,
     dossiers.router,
     commands.router,
@@ -59,6 +61,7 @@ ROUTERS = (
     seals.router,
 )
 TAGS = [
+    {"name": "health", "description": "Liveness and readiness for load balancers"},
     {"name": "events", "description": "Client-signed events and stream heads"},
     {"name": "dossiers", "description": "Dossiers for officials (scoped to their agency)"},
     {"name": "commands", "description": "Custodial commands signed with keystore keys"},
@@ -72,7 +75,16 @@ TAGS = [
 ]
 
 
+def api_settings(settings: Settings) -> Settings:
+    """The settings the API's ledger opens with: a request waits at most
+    ``api_store_timeout_s`` for the database and does not retry (503 instead)."""
+    return settings.model_copy(
+        update={"store_timeout_s": settings.api_store_timeout_s, "store_attempts": 1}
+    )
+
+
 def open_ledger(settings: Settings, clock_us: Callable[[], int]) -> Ledger:
+    settings = api_settings(settings)
     keystore = None
     if settings.keystore_passphrase is not None and settings.keystore_path.exists():
         keystore = Keystore.open(
@@ -146,7 +158,11 @@ def create_app(
     problems.install(app)
     for router in (*ROUTERS, *extra_routers):
         app.include_router(router)
-    app.dependency_overrides[seals.seal_backend] = lambda: seal_backend(app)
+
+    async def app_seal_backend() -> LedgerSealBackend:  # (async: no thread-pool hop)
+        return seal_backend(app)
+
+    app.dependency_overrides[seals.seal_backend] = app_seal_backend
     buckets = None
     if settings.api_public_rate > 0:
         buckets = TokenBuckets(rate=settings.api_public_rate, burst=settings.api_public_burst)

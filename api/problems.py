@@ -27,7 +27,7 @@ from ledger.core.errors import (
     UnavailableError,
     VerificationError,
 )
-from ledger.storage.errors import StreamConflict
+from ledger.storage.errors import StoreUnavailable, StreamConflict, store_unavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hoso.example/problems/"
@@ -132,8 +132,15 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+RETRY_AFTER_S = 1
+
+
 def hoso_problem(err: HosoError) -> JSONResponse:
     status = status_of(err)
+    if isinstance(err, StoreUnavailable):
+        return problem(
+            503, err.check, err.detail, headers={"Retry-After": str(RETRY_AFTER_S)}, where=err.where
+        )
     if isinstance(err, ApiError):
         return problem(status, err.api_check, err.detail, headers=err.headers, **err.extra)
     info = err.as_dict()
@@ -173,6 +180,10 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, check, str(exc.detail), headers=dict(exc.headers or {}))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = store_unavailable(exc)
+        if unavailable is not None:  # the database can't answer now: 503, retry soon
+            log.warning("store unavailable on %s %s", request.method, request.url.path)
+            return hoso_problem(unavailable)
         # Logged by type and route only: an exception's text may hold request data.
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
         return problem(500, "server.error", "an unexpected error; it has been logged")
@@ -190,6 +201,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No or invalid bearer token"),
         (403, "The principal may not do this"),
         (404, "Not found, or not visible to this principal"),
-        (422, "Well-formed input that failed a check"),
+        (422, "Well-formed input that failed a check, or a request its schema refuses"),
+        (503, "The database can't answer now (store.unavailable, with Retry-After)"),
     )
 }

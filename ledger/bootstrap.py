@@ -109,7 +109,12 @@ def bootstrap(
     """Open the database and wire the ledger. Without a keystore it is read/verify-only."""
     catalogue = load_catalogue(settings.catalogue_path)
     calendar = load_calendar(settings.calendar_path)
-    backend = open_backend(settings.database_url, pool_size=settings.pool_size)
+    backend = open_backend(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        timeout_s=settings.store_timeout_s,
+        attempts=settings.store_attempts,
+    )
     store = EventStore(
         backend,
         origin=settings.origin,

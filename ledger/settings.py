@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     )
     checkpoint_interval_s: float = Field(60.0, gt=0, description="Periodic checkpoint interval")
     pool_size: int = Field(5, ge=2, description="Connections (PostgreSQL followers need 2)")
+    store_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait for a pooled connection or a write lock (the API uses"
+        " HOSO_API_STORE_TIMEOUT_S)",
+    )
+    store_attempts: int = Field(
+        10, ge=1, description="Tries of a read or append on a broken connection (API: 1)"
+    )
     vault_key: SecretStr = Field(
         SecretStr(DEV_VAULT_KEY),
         description="Master key wrapping each data subject's key (32 bytes, hex or base64)",
@@ -96,6 +105,14 @@ class Settings(BaseSettings):
     api_public_burst: float = Field(60.0, ge=1, description="API: burst of the public rate limit")
     api_token_cache_s: float = Field(
         5.0, ge=0, description="API: seconds a checked token is cached (revocation delay)"
+    )
+    api_store_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        description="API: longest wait for the database before answering 503 store.unavailable",
+    )
+    api_ready_max_lag: int = Field(
+        10_000, ge=0, description="API: /readyz answers 503 when the views trail by more events"
     )
     api_fresh_s: float = Field(
         1.0,

@@ -7,6 +7,7 @@ __all__ = [
     "commands",
     "dossiers",
     "events",
+    "health",
     "portal",
     "proofs",
     "seals",

@@ -23,10 +23,12 @@ from datetime import datetime
 from html import escape
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from api.responses import JSON
 from ledger.domain.calendar import VN_TZ
 from ledger.services.seals.check import SealBackend, Verdict, check_seal
 
@@ -61,8 +63,8 @@ def get_trust_list(backend: Backend) -> PlainTextResponse:
     operation_id="verifySeal",
     summary="Verify a QR seal (URL, HS1: text or digits): authentic, valid, in the log",
 )
-def post_verify(request: SealVerifyRequest, backend: Backend) -> dict[str, object]:
-    return check_seal(request.seal, backend).as_dict()
+def post_verify(request: SealVerifyRequest, backend: Backend) -> Response:
+    return Response(orjson.dumps(check_seal(request.seal, backend).as_dict()), media_type=JSON)
 
 
 @router.get(

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from ledger.core import merkle
-from ledger.core.checkpoint import open_checkpoint
+from ledger.core.checkpoint import Checkpoint, open_checkpoint
 from ledger.core.errors import HosoError, MalformedError, NotFoundError, VerificationError
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519Verifier
@@ -154,8 +155,8 @@ def check_seal(text: str, backend: SealBackend) -> Verdict:
         parsed = parse_seal(decode_text(text))  # 1
     except MalformedError as err:
         return Verdict("invalid", err.check, err.detail)
-    anchors = backend.trust_anchors()
-    trust: TrustList = open_trust_list(backend.trust_list_note(), anchors)  # 2 (ours: raise)
+    anchors = tuple(backend.trust_anchors())
+    trust: TrustList = _opened_trust_list(backend.trust_list_note(), anchors)  # 2 (ours: raise)
     claims = parsed.claims
     try:
         key = verify_seal(parsed, trust)  # 3
@@ -173,6 +174,20 @@ def check_seal(text: str, backend: SealBackend) -> Verdict:
         outcome: Outcome = "revoked" if status.status == "revoked" else "superseded"
         return Verdict(outcome, f"seal.{outcome}", "", claims, key, status, log, notes)
     return Verdict("valid", None, "", claims, key, status, log, notes)
+
+
+@lru_cache(maxsize=16)
+def _opened_trust_list(note: bytes, anchors: tuple[Ed25519Verifier, ...]) -> TrustList:
+    """The trust list, its signature checked once per (note, anchors): a frozen value."""
+    return open_trust_list(note, anchors)
+
+
+@lru_cache(maxsize=16)
+def _opened_checkpoint(
+    note: bytes, origin: str, anchors: tuple[Ed25519Verifier, ...]
+) -> Checkpoint:
+    """The checkpoint, its signature checked once per (note, origin, anchors)."""
+    return open_checkpoint(note, origin=origin, log_keys=anchors)[0]
 
 
 def _ledger_status(claims: SealClaims, backend: SealBackend) -> ResultStatus:
@@ -206,9 +221,7 @@ def _in_log(
     evidence = backend.inclusion(status.event_hash)
     if evidence is None:
         return None
-    checkpoint, _ = open_checkpoint(
-        evidence.checkpoint_note, origin=backend.origin, log_keys=anchors
-    )
+    checkpoint = _opened_checkpoint(evidence.checkpoint_note, backend.origin, tuple(anchors))
     event = parse_record(evidence.record, where=f"leaf {evidence.leaf_index}")
     if event.event_hash != status.event_hash:
         raise SealEventMismatch(
