@@ -158,11 +158,7 @@ def create_app(
     problems.install(app)
     for router in (*ROUTERS, *extra_routers):
         app.include_router(router)
-
-    async def app_seal_backend() -> LedgerSealBackend:  # (async: no thread-pool hop)
-        return seal_backend(app)
-
-    app.dependency_overrides[seals.seal_backend] = app_seal_backend
+    app.state.seal_backend_provider = lambda: seal_backend(app)
     buckets = None
     if settings.api_public_rate > 0:
         buckets = TokenBuckets(rate=settings.api_public_rate, burst=settings.api_public_burst)

@@ -24,7 +24,7 @@ from html import escape
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
@@ -35,9 +35,16 @@ from ledger.services.seals.check import SealBackend, Verdict, check_seal
 router = APIRouter(tags=["seals"])
 
 
-def seal_backend() -> SealBackend:
-    """Overridden by the app that mounts the router (see the module docstring)."""
-    raise RuntimeError("no SealBackend configured: override api.routes.seals.seal_backend")
+async def seal_backend(request: Request) -> SealBackend:
+    """The app's ``state.seal_backend_provider()`` (set by :func:`api.app.create_app`), or an
+    override (see the module docstring). A provider on the app's state rather than a
+    dependency override: with any override in place FastAPI re-analyses every route's
+    dependencies on every request."""
+    provider = getattr(request.app.state, "seal_backend_provider", None)
+    if provider is None:
+        raise RuntimeError("no SealBackend configured: override api.routes.seals.seal_backend")
+    backend: SealBackend = provider()
+    return backend
 
 
 Backend = Annotated[SealBackend, Depends(seal_backend)]

@@ -11,6 +11,7 @@ __all__ = [
     "keys",
     "keystore",
     "merkle_log",
+    "outage",
     "sql",
     "store",
 ]
