@@ -22,6 +22,7 @@ from api import problems, transparency
 from api.auth import Authenticator
 from api.caching import Fresh
 from api.context import ApiContext
+from api.idempotency import IdempotencyStore
 from api.limits import BodyLimit, PublicRateLimit, TokenBuckets
 from api.people import flush_access_log
 from api.routes import (
@@ -96,6 +97,8 @@ def open_ledger(settings: Settings, clock_us: Callable[[], int]) -> Ledger:
 def build_context(settings: Settings, ledger: Ledger, clock_us: Callable[[], int]) -> ApiContext:
     tokens = TokenStore(ledger.backend.sql, clock_us=clock_us)
     tokens.create_table()
+    idempotency = IdempotencyStore(ledger.backend.sql, clock_us=clock_us)
+    idempotency.create_table()
     ensure_views(ledger.backend, dict(VIEWS), now_us=clock_us())
     auth = Authenticator(tokens, cache_s=settings.api_token_cache_s, clock=time.monotonic)
     signed_size = Fresh(lambda: transparency.latest_size(ledger), fresh_s=settings.api_fresh_s)
@@ -105,6 +108,7 @@ def build_context(settings: Settings, ledger: Ledger, clock_us: Callable[[], int
         tokens=tokens,
         auth=auth,
         clock_us=clock_us,
+        idempotency=idempotency,
         signed_size=signed_size,
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 from api.auth import Principal, check_visible, require
+from api.idempotency import IdempotencyStore, check_key, fingerprint, run_once
 from api.problems import ApiError, forbidden
 from api.schemas import CommandCreate, EventAppendedPublic
 from api.submit import leaf_index_of
@@ -114,6 +115,31 @@ def run(
         event_hash=appended.event_hash.hex(),
         duplicate=appended.duplicate,
         leaf_index=leaf_index_of(ledger, appended.event_hash),
+    )
+
+
+def run_idempotent(
+    ledger: Ledger,
+    keys: IdempotencyStore,
+    principal: Principal | None,
+    *,
+    code: str,
+    command: str,
+    args: CommandCreate,
+    key: str | None,
+) -> tuple[EventAppendedPublic, bool]:
+    """:func:`run`, at most once per ``Idempotency-Key`` (api/idempotency.py)."""
+    if key is None:
+        return run(ledger, principal, code, command, args), False
+    who = require(principal, "officer", "system")
+    return run_once(
+        ledger,
+        keys,
+        actor=who.actor,
+        key=check_key(key),
+        digest=fingerprint(command, code, args),
+        code=code,
+        command=lambda: run(ledger, principal, code, command, args),
     )
 
 

@@ -27,7 +27,12 @@ from ledger.core.errors import (
     UnavailableError,
     VerificationError,
 )
-from ledger.storage.errors import StoreUnavailable, StreamConflict, store_unavailable
+from ledger.storage.errors import (
+    DRIVER_ERRORS,
+    StoreUnavailable,
+    StreamConflict,
+    store_unavailable,
+)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hoso.example/problems/"
@@ -179,11 +184,15 @@ def install(app: FastAPI) -> None:
         check = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
         return problem(exc.status_code, check, str(exc.detail), headers=dict(exc.headers or {}))
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_store(request: Request, exc: Exception) -> JSONResponse:
         unavailable = store_unavailable(exc)
-        if unavailable is not None:  # the database can't answer now: 503, retry soon
-            log.warning("store unavailable on %s %s", request.method, request.url.path)
-            return hoso_problem(unavailable)
+        if unavailable is None:
+            return await on_unexpected(request, exc)
+        # the database can't answer now: 503, retry soon (logged without the driver's text)
+        log.warning("store unavailable on %s %s", request.method, request.url.path)
+        return hoso_problem(unavailable)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Logged by type and route only: an exception's text may hold request data.
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
         return problem(500, "server.error", "an unexpected error; it has been logged")
@@ -191,6 +200,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HosoError, on_hoso)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, on_store)
     app.add_exception_handler(Exception, on_unexpected)
 
 

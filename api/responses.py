@@ -12,5 +12,7 @@ from fastapi import Response
 JSON = "application/json"
 
 
-def json_bytes(body: bytes, *, headers: dict[str, str] | None = None) -> Response:
-    return Response(body, media_type=JSON, headers=headers)
+def json_bytes(
+    body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(body, status_code=status, media_type=JSON, headers=headers)

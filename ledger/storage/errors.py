@@ -74,6 +74,16 @@ class StoreUnavailable(OutOfServiceError):
     check = "store.unavailable"
 
 
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    es.OperationalError,
+    es.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+"""The drivers' error classes an outage arrives as (what :func:`store_unavailable` sorts)."""
+
+
 def store_unavailable(err: BaseException) -> StoreUnavailable | None:
     """The :class:`StoreUnavailable` that ``err`` means, or None when it means something else.
 
