@@ -140,7 +140,7 @@ class Follower:
                 except Exception as err:  # an outage is waited out; the rest is raised
                     _close(waiter)
                     waiter = None
-                    ride_out(err, backoff, log, "projections follower")
+                    ride_out(err, backoff, log, "projections follower", self.backend)
         finally:
             _close(waiter)
 

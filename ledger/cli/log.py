@@ -98,7 +98,7 @@ def integrate(
             except Exception as err:  # following: an outage is waited out (logged)
                 if not follow:
                     raise
-                ride_out(err, backoff, log, "integrate --follow")
+                ride_out(err, backoff, log, "integrate --follow", ledger.backend)
                 now = time.monotonic()
             if not follow or (max_seconds and now - started >= max_seconds):
                 break

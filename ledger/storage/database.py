@@ -115,6 +115,12 @@ class Backend:
     def close(self) -> None:
         self.recorder.datastore.close()
 
+    def drop_broken_connections(self) -> None:
+        """After an outage: the pool's idle connections that the server's restart broke
+        are checked and replaced now, not handed out one by one to fail (PostgreSQL)."""
+        if self.url.kind == "postgresql":
+            self.recorder.datastore.pool.check()
+
 
 def open_backend(
     url: str, *, pool_size: int = 5, timeout_s: float = 30.0, attempts: int = 10

@@ -13,7 +13,9 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import suppress
 
+from ledger.storage.database import Backend
 from ledger.storage.errors import store_unavailable
 
 
@@ -50,9 +52,15 @@ class Backoff:
         self.failures = 0
 
 
-def ride_out(err: BaseException, backoff: Backoff, log: logging.Logger, what: str) -> None:
-    """Back off after ``err`` if it is an outage (logged, without the driver's text);
-    re-raise anything else."""
+def ride_out(
+    err: BaseException,
+    backoff: Backoff,
+    log: logging.Logger,
+    what: str,
+    backend: Backend | None = None,
+) -> None:
+    """Back off after ``err`` if it is an outage (logged, without the driver's text), then
+    drop ``backend``'s broken pooled connections; re-raise anything else."""
     outage = store_unavailable(err)
     if outage is None:
         raise err
@@ -65,3 +73,6 @@ def ride_out(err: BaseException, backoff: Backoff, log: logging.Logger, what: st
         seconds,
     )
     backoff.wait()
+    if backend is not None:
+        with suppress(Exception):  # still down: the next round finds out
+            backend.drop_broken_connections()
