@@ -18,12 +18,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import problems, transparency
+from api import openapi, problems, transparency
 from api.auth import Authenticator
 from api.caching import Fresh
 from api.context import ApiContext
 from api.idempotency import IdempotencyStore
-from api.limits import BodyLimit, PublicRateLimit, TokenBuckets
+from api.limits import BodyLimit, InFlightLimit, PublicRateLimit, TokenBuckets
 from api.people import flush_access_log
 from api.routes import (
     agency,
@@ -160,6 +160,7 @@ def create_app(
     )
     app.state.context = None if ledger is None else build_context(settings, ledger, clock_us)
     problems.install(app)
+    openapi.install(app)
     for router in (*ROUTERS, *extra_routers):
         app.include_router(router)
     app.state.seal_backend_provider = lambda: seal_backend(app)
@@ -167,7 +168,10 @@ def create_app(
     if settings.api_public_rate > 0:
         buckets = TokenBuckets(rate=settings.api_public_rate, burst=settings.api_public_burst)
     app.add_middleware(PublicRateLimit, buckets=buckets)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.api_max_body_bytes, body_timeout_s=settings.api_body_timeout_s
+    )
+    app.add_middleware(InFlightLimit, max_in_flight=settings.api_max_in_flight)
     return app
 
 

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         1_048_576, ge=1024, description="API: largest request body accepted (413 above it)"
     )
+    api_body_timeout_s: float = Field(
+        10.0, gt=0, description="API: seconds each chunk of a request body may take (408 after)"
+    )
+    api_max_in_flight: int = Field(
+        512, ge=1, description="API: requests one worker answers at once (429 server.busy above)"
+    )
     api_public_rate: float = Field(
         20.0, ge=0, description="API: requests/s per client IP without a token (0: no limit)"
     )

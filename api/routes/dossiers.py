@@ -18,7 +18,15 @@ from projections.queries import MAX_LIMIT, DossierSort
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"])
 Code = Annotated[str, Path(max_length=100, examples=["000.39.05.H26-260302-0001"])]
 Micros = Annotated[int | None, Query(ge=0, le=2**62)]
-Cursor = Annotated[str | None, Query(max_length=1000, description="`next` of the previous page")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=1000,
+        pattern="^[A-Za-z0-9_-]+$",
+        description="`next` of the previous page (base64url, opaque)",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Text = Annotated[str | None, Query(max_length=200)]
 
