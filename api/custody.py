@@ -21,10 +21,13 @@ from api.submit import leaf_index_of
 from ledger.bootstrap import KeystoreClosed, Ledger
 from ledger.domain import commands as cmd
 from ledger.domain.state import DossierState
+from ledger.privacy.free_text import refuse_personal_data
 from ledger.services.dossiers import DossierUnknown
 from ledger.storage.store import Appended
 
 T = TypeVar("T")
+FREE_TEXT: Final = ("items", "reasons", "missing", "step", "department")
+"""The arguments that are free text, checked for personal data before anything is signed."""
 Build = Callable[[DossierState, CommandCreate], cmd.Draft]
 
 
@@ -101,6 +104,9 @@ def run(
     ledger: Ledger, principal: Principal | None, code: str, command: str, args: CommandCreate
 ) -> EventAppendedPublic:
     who = require(principal, "officer", "system")
+    for field in FREE_TEXT:
+        value = getattr(args, field)
+        refuse_personal_data(field, [value] if isinstance(value, str) else value or ())
     state = ledger.dossiers.state(code)
     if state is None:
         raise DossierUnknown("no dossier with this code", where=code, found=code)
