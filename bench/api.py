@@ -245,7 +245,7 @@ def serve(
     }
     hoso = Path(sys.executable).with_name("hoso")
     command = [str(hoso), "serve", "--port", str(port), "--workers", str(workers)]
-    command += ["--server", server]
+    command += ["--server", server, "--dev"]  # a throwaway ledger: the development keys
     process = subprocess.Popen(command, env=env)  # noqa: S603 (our own console script)
     for _ in range(150):
         try:

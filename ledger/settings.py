@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="Days a dossier that ended without a result is kept (set it per the"
         " agency's archive schedule; the default is only a placeholder)",
     )
+    allow_dev_keys: bool = Field(
+        False,
+        description="Let the server run on the public development vault/index keys"
+        " (`hoso serve --dev`); otherwise it refuses to start on them",
+    )
     api_max_body_bytes: int = Field(
         1_048_576, ge=1024, description="API: largest request body accepted (413 above it)"
     )
@@ -160,6 +165,18 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production mode: " + "; ".join(problems))
         return self
+
+
+def development_secrets(settings: Settings) -> list[str]:
+    """The settings that hold a public development secret (empty for a real deployment)."""
+    return [
+        name
+        for name, value, dev in (
+            ("HOSO_VAULT_KEY", settings.vault_key, DEV_VAULT_KEY),
+            ("HOSO_INDEX_KEY", settings.index_key, DEV_INDEX_KEY),
+        )
+        if value.get_secret_value() == dev
+    ]
 
 
 def secret_bytes(secret: SecretStr, *, name: str) -> bytes:

@@ -13,7 +13,7 @@ import math
 import random
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +75,7 @@ def parse_database_url(url: str) -> DatabaseUrl:
         if not path:
             raise MalformedDatabaseUrl("sqlite URL names no file: sqlite:///path/to/file")
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return DatabaseUrl(kind="sqlite", path=path)
     if parts.scheme in ("postgresql", "postgres"):
         dbname = parts.path.lstrip("/")
@@ -164,7 +164,17 @@ def open_backend(
         recorder.create_table()
         tracking.create_table()
         sql.create_tables()
+    if parsed.kind == "sqlite" and parsed.path != ":memory:":
+        _owner_only(Path(parsed.path))
     return Backend(url=parsed, recorder=recorder, tracking=tracking, sql=sql)
+
+
+def _owner_only(path: Path) -> None:
+    """The SQLite file and its WAL companions: readable by their owner alone (0600)."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.schema-lock")):
+        if file.exists():
+            with suppress(OSError):  # (a file another user owns stays as it is)
+                file.chmod(0o600)
 
 
 SCHEMA_LOCK_ID = 0x686F736F  # "hoso": the advisory lock that serialises schema creation
