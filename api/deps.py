@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -39,3 +39,19 @@ async def get_principal(
 ContextDep = Annotated[ApiContext, Depends(get_context)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+
+
+async def get_primary(
+    read_from: Annotated[
+        Literal["primary", "replica"] | None,
+        Header(
+            alias="Hoso-Read-From",
+            description="`primary`: read the primary's latest state (read-your-writes after"
+            " a command) instead of the standby HOSO_READ_URL names (docs/operations.md)",
+        ),
+    ] = None,
+) -> bool:
+    return read_from == "primary"
+
+
+PrimaryDep = Annotated[bool, Depends(get_primary)]

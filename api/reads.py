@@ -74,13 +74,15 @@ def own_row(ledger: Ledger, principal: Principal | None, code: str) -> dict[str,
     return row
 
 
-def document(ledger: Ledger, principal: Principal | None, code: str) -> bytes:
+def document(
+    ledger: Ledger, principal: Principal | None, code: str, *, primary: bool = False
+) -> bytes:
     """The dossier's read document as JSON bytes: one indexed SELECT of the documents view
     (projections/views/documents.py), scoped like :func:`visible_row`. While that view
     has not caught up with the dossier, the answer is built from the stream instead."""
     who = require(principal, "officer", "system", "inspector")
-    row = queries.dossier_document(ledger.backend.sql, code)
-    if row is None:
+    row = queries.dossier_document(ledger.read_sql(primary=primary), code)
+    if row is None:  # (a standby behind the primary, too: the primary answers)
         return orjson.dumps(detail(ledger, visible_row(ledger, principal, code)).model_dump())
     check_visible(who, dossier_agencies(row))
     doc = bytes(row["doc"])
@@ -129,11 +131,12 @@ def list_dossiers(
     descending: bool,
     after: str | None,
     limit: int,
+    primary: bool = False,
 ) -> bytes:
     """A page of summaries as JSON bytes (``DossierPagePublic``; no model per row)."""
     who = require(principal, "officer", "system", "inspector")
     page = queries.list_dossiers(
-        ledger.backend.sql,
+        ledger.read_sql(primary=primary),
         state=state,
         procedure=procedure,
         agency=scope_agency(who, agency),

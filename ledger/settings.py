@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="sqlite:///path (embedded default) or postgresql://user@host:port/db",
     )
+    read_url: str | None = Field(
+        None,
+        description="A streaming-replication standby of database_url: the API reads views and"
+        " proofs there (a request with `Hoso-Read-From: primary` reads the primary)",
+    )
     origin: str = Field(
         DEFAULT_ORIGIN, description="The ledger's origin: checkpoint origin line and log key name"
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api import reads
-from api.deps import ContextDep, LedgerDep, PrincipalDep
+from api.deps import ContextDep, LedgerDep, PrimaryDep, PrincipalDep
 from api.people import read_applicant
 from api.problems import PROBLEM_RESPONSES
 from api.responses import json_bytes
@@ -51,6 +51,7 @@ def list_dossiers(
     descending: bool = False,
     after: Cursor = None,
     limit: Limit = 50,
+    primary: PrimaryDep = False,
 ) -> Response:
     """Officers and systems see their own agency's dossiers (`agency` is theirs);
     inspectors any agency's."""
@@ -68,6 +69,7 @@ def list_dossiers(
             descending=descending,
             after=after,
             limit=limit,
+            primary=primary,
         )
     )
 
@@ -79,9 +81,11 @@ def list_dossiers(
     response_model=DossierPublic,
     responses=PROBLEM_RESPONSES,
 )
-def get_dossier(code: Code, ledger: LedgerDep, principal: PrincipalDep) -> Response:
+def get_dossier(
+    code: Code, ledger: LedgerDep, principal: PrincipalDep, primary: PrimaryDep
+) -> Response:
     """Served from the dossier's read document, kept by the projections (docs/api.md)."""
-    return json_bytes(reads.document(ledger, principal, code))
+    return json_bytes(reads.document(ledger, principal, code, primary=primary))
 
 
 @router.get(

@@ -17,10 +17,11 @@ from fastapi.concurrency import run_in_threadpool
 from api import transparency
 from api.caching import IMMUTABLE, cached
 from api.context import ApiContext
-from api.deps import ContextDep
+from api.deps import ContextDep, PrimaryDep
 from api.problems import PROBLEM_RESPONSES
 from api.responses import JSON
 from api.schemas import ConsistencyProofPublic, InclusionProofPublic
+from ledger.core.errors import HosoError
 from ledger.storage.checkpoints import CheckpointUnknown
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
@@ -37,14 +38,30 @@ def _signed_size(context: ApiContext) -> int:
     return size
 
 
+def _from_replica_or_primary(context: ApiContext, primary: bool, prove: Any) -> Any:
+    """``prove(log)`` on the standby's log; on the primary's when asked, or when the
+    standby can't (it may not have replayed the nodes of the newest checkpoint yet)."""
+    ledger = context.ledger
+    if primary or ledger.replica is None:
+        return prove(ledger.log)
+    try:
+        return prove(ledger.read_log())
+    except HosoError:
+        return prove(ledger.log)
+
+
 def _inclusion_bytes(
-    context: ApiContext, index: int | None, event_hash: str | None, size: int
+    context: ApiContext, index: int | None, event_hash: str | None, size: int, primary: bool
 ) -> bytes:
     key = ("inclusion", index, event_hash, size)
     body = context.proofs.get(key)
     if body is None:
-        proof = transparency.inclusion(
-            context.ledger, index=index, event_hash=event_hash, size=size
+        proof = _from_replica_or_primary(
+            context,
+            primary,
+            lambda log: transparency.inclusion(
+                context.ledger, index=index, event_hash=event_hash, size=size, log=log
+            ),
         )
         body = orjson.dumps(proof.model_dump())
         context.proofs.put(key, body)
@@ -76,6 +93,7 @@ async def get_inclusion(
     size: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="default: the latest checkpoint's")
     ] = None,
+    primary: PrimaryDep = False,
 ) -> Response:
     fresh, signed = context.signed_size.peek()
     if size is None and not fresh:
@@ -88,7 +106,7 @@ async def get_inclusion(
         resolved = size
     body = context.proofs.get(("inclusion", index, hash, resolved))
     if body is None:
-        body = await run_in_threadpool(_inclusion_bytes, context, index, hash, resolved)
+        body = await run_in_threadpool(_inclusion_bytes, context, index, hash, resolved, primary)
     control = IMMUTABLE if size is not None else _short(context)
     return cached(request, body, media_type=JSON, cache_control=control)
 
@@ -97,11 +115,15 @@ def _short(context: ApiContext) -> str:
     return f"public, max-age={int(context.settings.api_fresh_s)}"
 
 
-def _consistency_bytes(context: ApiContext, size1: int, size2: int) -> bytes:
+def _consistency_bytes(context: ApiContext, size1: int, size2: int, primary: bool) -> bytes:
     key = ("consistency", size1, size2)
     body = context.proofs.get(key)
     if body is None:
-        proof = transparency.consistency(context.ledger, size1=size1, size2=size2)
+        proof = _from_replica_or_primary(
+            context,
+            primary,
+            lambda log: transparency.consistency(context.ledger, size1=size1, size2=size2, log=log),
+        )
         body = orjson.dumps(proof.model_dump())
         context.proofs.put(key, body)
     return body
@@ -119,8 +141,9 @@ async def get_consistency(
     context: ContextDep,
     size1: Annotated[int, Query(alias="from", ge=1, le=2**63 - 1)],
     size2: Annotated[int, Query(alias="to", ge=1, le=2**63 - 1)],
+    primary: PrimaryDep = False,
 ) -> Response:
     body = context.proofs.get(("consistency", size1, size2))
     if body is None:
-        body = await run_in_threadpool(_consistency_bytes, context, size1, size2)
+        body = await run_in_threadpool(_consistency_bytes, context, size1, size2, primary)
     return cached(request, body, media_type=JSON, cache_control=IMMUTABLE)

@@ -123,7 +123,12 @@ class Backend:
 
 
 def open_backend(
-    url: str, *, pool_size: int = 5, timeout_s: float = 30.0, attempts: int = 10
+    url: str,
+    *,
+    pool_size: int = 5,
+    timeout_s: float = 30.0,
+    attempts: int = 10,
+    create: bool = True,
 ) -> Backend:
     """Open (and create the tables of) the database at ``url``.
 
@@ -131,6 +136,7 @@ def open_backend(
     for SQLite's write lock and PostgreSQL's table lock. ``attempts`` is how often a
     read or an append of events is tried on a broken connection (the library's 10 by
     default; the API gives 1, so a request answers 503 at once instead of retrying).
+    ``create=False`` opens a read-only standby: no table is created.
     """
     parsed = parse_database_url(url)
     lock_s = max(1, math.ceil(timeout_s))
@@ -160,10 +166,11 @@ def open_backend(
         recorder = HosoPostgresRecorder(pg_store, events_table_name=EVENTS_TABLE, attempts=attempts)
         tracking = PostgresTrackingRecorder(pg_store, tracking_table_name=TRACKING_TABLE)
         sql = Sql(dialect="postgresql", datastore=pg_store)
-    with _schema_lock(parsed):
-        recorder.create_table()
-        tracking.create_table()
-        sql.create_tables()
+    if create:
+        with _schema_lock(parsed):
+            recorder.create_table()
+            tracking.create_table()
+            sql.create_tables()
     if parsed.kind == "sqlite" and parsed.path != ":memory:":
         _owner_only(Path(parsed.path))
     return Backend(url=parsed, recorder=recorder, tracking=tracking, sql=sql)
