@@ -379,7 +379,11 @@ def measure_server(
             )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # (granian may linger on SIGTERM)
+            server.kill()
+            server.wait(timeout=30)
     floor = results["healthz"]["rps"]
     for result in results.values():
         result["rps_vs_healthz"] = round(result["rps"] / floor, 3)
