@@ -43,13 +43,13 @@ PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
 
 async def get_primary(
     read_from: Annotated[
-        Literal["primary", "replica"] | None,
+        Literal["primary", "replica"],
         Header(
             alias="Hoso-Read-From",
             description="`primary`: read the primary's latest state (read-your-writes after"
             " a command) instead of the standby HOSO_READ_URL names (docs/operations.md)",
         ),
-    ] = None,
+    ] = "replica",
 ) -> bool:
     return read_from == "primary"
 
