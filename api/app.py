@@ -18,10 +18,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import problems
+from api import openapi, problems, transparency
 from api.auth import Authenticator
+from api.caching import Fresh
 from api.context import ApiContext
-from api.limits import BodyLimit, PublicRateLimit, TokenBuckets
+from api.idempotency import IdempotencyStore
+from api.limits import BodyLimit, InFlightLimit, PublicRateLimit, TokenBuckets
 from api.people import flush_access_log
 from api.routes import (
     agency,
@@ -31,6 +33,7 @@ from api.routes import (
     commands,
     dossiers,
     events,
+    health,
     index,
     portal,
     proofs,
@@ -50,6 +53,7 @@ from projections.views import VIEWS
 
 log = logging.getLogger("hoso.api")
 ROUTERS = (
+    health.router,
     events.router,
     dossiers.router,
     commands.router,
@@ -65,6 +69,7 @@ ROUTERS = (
     seals.router,
 )
 TAGS = [
+    {"name": "health", "description": "Liveness and readiness for load balancers"},
     {"name": "events", "description": "Client-signed events and stream heads"},
     {"name": "dossiers", "description": "Dossiers for officials (scoped to their agency)"},
     {"name": "commands", "description": "Custodial commands signed with keystore keys"},
@@ -78,7 +83,16 @@ TAGS = [
 ]
 
 
+def api_settings(settings: Settings) -> Settings:
+    """The settings the API's ledger opens with: a request waits at most
+    ``api_store_timeout_s`` for the database and does not retry (503 instead)."""
+    return settings.model_copy(
+        update={"store_timeout_s": settings.api_store_timeout_s, "store_attempts": 1}
+    )
+
+
 def open_ledger(settings: Settings, clock_us: Callable[[], int]) -> Ledger:
+    settings = api_settings(settings)
     keystore = None
     if settings.keystore_passphrase is not None and settings.keystore_path.exists():
         keystore = Keystore.open(
@@ -90,9 +104,20 @@ def open_ledger(settings: Settings, clock_us: Callable[[], int]) -> Ledger:
 def build_context(settings: Settings, ledger: Ledger, clock_us: Callable[[], int]) -> ApiContext:
     tokens = TokenStore(ledger.backend.sql, clock_us=clock_us)
     tokens.create_table()
+    idempotency = IdempotencyStore(ledger.backend.sql, clock_us=clock_us)
+    idempotency.create_table()
     ensure_views(ledger.backend, dict(VIEWS), now_us=clock_us())
     auth = Authenticator(tokens, cache_s=settings.api_token_cache_s, clock=time.monotonic)
-    return ApiContext(settings=settings, ledger=ledger, tokens=tokens, auth=auth, clock_us=clock_us)
+    signed_size = Fresh(lambda: transparency.latest_size(ledger), fresh_s=settings.api_fresh_s)
+    return ApiContext(
+        settings=settings,
+        ledger=ledger,
+        tokens=tokens,
+        auth=auth,
+        clock_us=clock_us,
+        idempotency=idempotency,
+        signed_size=signed_size,
+    )
 
 
 async def _flush_forever(context: ApiContext, every_s: float) -> None:
@@ -142,14 +167,18 @@ def create_app(
     )
     app.state.context = None if ledger is None else build_context(settings, ledger, clock_us)
     problems.install(app)
+    openapi.install(app)
     for router in (*ROUTERS, *extra_routers):
         app.include_router(router)
-    app.dependency_overrides[seals.seal_backend] = lambda: seal_backend(app)
+    app.state.seal_backend_provider = lambda: seal_backend(app)
     buckets = None
     if settings.api_public_rate > 0:
         buckets = TokenBuckets(rate=settings.api_public_rate, burst=settings.api_public_burst)
     app.add_middleware(PublicRateLimit, buckets=buckets)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.api_max_body_bytes, body_timeout_s=settings.api_body_timeout_s
+    )
+    app.add_middleware(InFlightLimit, max_in_flight=settings.api_max_in_flight)
     return app
 
 

@@ -64,6 +64,21 @@ class Authenticator:
         self._lock = threading.Lock()
         self._cache: dict[bytes, tuple[float, Principal | None]] = {}
 
+    def cached(self, authorization: str | None) -> tuple[bool, Principal | None]:
+        """(True, principal) when the answer needs no lookup (public, or a cached valid
+        token); (False, None) otherwise: call :meth:`principal`."""
+        if not authorization:
+            return True, None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False, None
+        key = hashlib.sha256(token.strip().encode()).digest()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] > self.clock() and hit[1] is not None:
+            return True, hit[1]
+        return False, None
+
     def principal(self, authorization: str | None) -> Principal | None:
         """None for the public; the principal for a valid token; 401 for a bad one."""
         if not authorization:

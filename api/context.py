@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from api.auth import Authenticator
+from api.caching import Fresh, Lru
+from api.idempotency import IdempotencyStore
 from api.tokens import TokenStore
 from ledger.bootstrap import Ledger
 from ledger.settings import Settings
@@ -18,3 +20,7 @@ class ApiContext:
     tokens: TokenStore
     auth: Authenticator
     clock_us: Callable[[], int]
+    idempotency: IdempotencyStore
+    signed_size: Fresh[int | None]  # the latest signed checkpoint's size, briefly reused
+    proofs: Lru[bytes] = field(default_factory=lambda: Lru(20_000))  # immutable answers
+    leaves: Lru[int] = field(default_factory=lambda: Lru(100_000))  # event hash → leaf

@@ -14,16 +14,20 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 from api.auth import Principal, check_visible, require
+from api.idempotency import IdempotencyStore, check_key, fingerprint, run_once
 from api.problems import ApiError, forbidden
 from api.schemas import CommandCreate, EventAppendedPublic
 from api.submit import leaf_index_of
 from ledger.bootstrap import KeystoreClosed, Ledger
 from ledger.domain import commands as cmd
 from ledger.domain.state import DossierState
+from ledger.privacy.free_text import refuse_personal_data
 from ledger.services.dossiers import DossierUnknown
 from ledger.storage.store import Appended
 
 T = TypeVar("T")
+FREE_TEXT: Final = ("items", "reasons", "missing", "step", "department")
+"""The arguments that are free text, checked for personal data before anything is signed."""
 Build = Callable[[DossierState, CommandCreate], cmd.Draft]
 
 
@@ -100,6 +104,9 @@ def run(
     ledger: Ledger, principal: Principal | None, code: str, command: str, args: CommandCreate
 ) -> EventAppendedPublic:
     who = require(principal, "officer", "system")
+    for field in FREE_TEXT:
+        value = getattr(args, field)
+        refuse_personal_data(field, [value] if isinstance(value, str) else value or ())
     state = ledger.dossiers.state(code)
     if state is None:
         raise DossierUnknown("no dossier with this code", where=code, found=code)
@@ -114,6 +121,31 @@ def run(
         event_hash=appended.event_hash.hex(),
         duplicate=appended.duplicate,
         leaf_index=leaf_index_of(ledger, appended.event_hash),
+    )
+
+
+def run_idempotent(
+    ledger: Ledger,
+    keys: IdempotencyStore,
+    principal: Principal | None,
+    *,
+    code: str,
+    command: str,
+    args: CommandCreate,
+    key: str | None,
+) -> tuple[EventAppendedPublic, bool]:
+    """:func:`run`, at most once per ``Idempotency-Key`` (api/idempotency.py)."""
+    if key is None:
+        return run(ledger, principal, code, command, args), False
+    who = require(principal, "officer", "system")
+    return run_once(
+        ledger,
+        keys,
+        actor=who.actor,
+        key=check_key(key),
+        digest=fingerprint(command, code, args),
+        code=code,
+        command=lambda: run(ledger, principal, code, command, args),
     )
 
 

@@ -1,5 +1,12 @@
-"""Request body size limit (413) and per-client-IP token-bucket rate limiting of public
-requests (429 with Retry-After), as plain ASGI middleware.
+"""Request limits as plain ASGI middleware, each answering problem+json:
+
+* the body's size (413 ``request.too_large``) and the time it may take to arrive, each
+  chunk within ``body_timeout_s`` (408 ``request.timeout``: a slow client holds no
+  worker for long);
+* the requests in flight in one worker (429 ``server.busy`` with Retry-After above
+  ``max_in_flight``: the server stays responsive instead of queueing without bound);
+* per-client-IP token-bucket rate limiting of public requests (429 ``rate.limited``
+  with Retry-After).
 
 "Public" means a request without an ``Authorization`` header: proofs, checkpoints and
 anything else anyone may ask. Authenticated principals are accountable by token and not
@@ -8,6 +15,7 @@ limited here. The buckets live in the process (each uvicorn worker has its own).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import threading
@@ -59,10 +67,15 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooSlow(Exception):
+    pass
+
+
 class BodyLimit:
-    def __init__(self, app: App, *, max_bytes: int) -> None:
+    def __init__(self, app: App, *, max_bytes: int, body_timeout_s: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,7 +95,10 @@ class BodyLimit:
 
         async def counted() -> Message:
             nonlocal seen
-            message: Message = await receive()
+            try:
+                message: Message = await asyncio.wait_for(receive(), self.body_timeout_s)
+            except TimeoutError:
+                raise _TooSlow from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
@@ -100,6 +116,15 @@ class BodyLimit:
         except _TooLarge:
             if not started:
                 await self._refuse(send)
+        except _TooSlow:
+            if not started:
+                await _send_problem(
+                    send,
+                    408,
+                    "request.timeout",
+                    f"the request body did not arrive within {self.body_timeout_s} s",
+                    [(b"connection", b"close")],
+                )
 
     async def _refuse(self, send: Send) -> None:
         await _send_problem(
@@ -135,6 +160,34 @@ class TokenBuckets:
             while len(self._buckets) > 100_000:
                 self._buckets.popitem(last=False)
         return wait
+
+
+class InFlightLimit:
+    """At most ``max_in_flight`` requests at once in this worker; 429 ``server.busy`` above."""
+
+    def __init__(self, app: App, *, max_in_flight: int) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            await _send_problem(
+                send,
+                429,
+                "server.busy",
+                f"this worker is answering {self.in_flight} requests; retry shortly",
+                [(b"retry-after", b"1")],
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
 class PublicRateLimit:

@@ -27,7 +27,12 @@ from ledger.core.errors import (
     UnavailableError,
     VerificationError,
 )
-from ledger.storage.errors import StreamConflict
+from ledger.storage.errors import (
+    DRIVER_ERRORS,
+    StoreUnavailable,
+    StreamConflict,
+    store_unavailable,
+)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hoso.example/problems/"
@@ -132,8 +137,15 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+RETRY_AFTER_S = 1
+
+
 def hoso_problem(err: HosoError) -> JSONResponse:
     status = status_of(err)
+    if isinstance(err, StoreUnavailable):
+        return problem(
+            503, err.check, err.detail, headers={"Retry-After": str(RETRY_AFTER_S)}, where=err.where
+        )
     if isinstance(err, ApiError):
         return problem(status, err.api_check, err.detail, headers=err.headers, **err.extra)
     info = err.as_dict()
@@ -172,6 +184,14 @@ def install(app: FastAPI) -> None:
         check = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
         return problem(exc.status_code, check, str(exc.detail), headers=dict(exc.headers or {}))
 
+    async def on_store(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = store_unavailable(exc)
+        if unavailable is None:
+            return await on_unexpected(request, exc)
+        # the database can't answer now: 503, retry soon (logged without the driver's text)
+        log.warning("store unavailable on %s %s", request.method, request.url.path)
+        return hoso_problem(unavailable)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Logged by type and route only: an exception's text may hold request data.
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
@@ -180,6 +200,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HosoError, on_hoso)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, on_store)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -190,6 +212,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No or invalid bearer token"),
         (403, "The principal may not do this"),
         (404, "Not found, or not visible to this principal"),
-        (422, "Well-formed input that failed a check"),
+        (422, "Well-formed input that failed a check, or a request its schema refuses"),
+        (503, "The database can't answer now (store.unavailable, with Retry-After)"),
     )
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import orjson
+
 from api.auth import (
     Principal,
     check_visible,
@@ -72,6 +74,21 @@ def own_row(ledger: Ledger, principal: Principal | None, code: str) -> dict[str,
     return row
 
 
+def document(
+    ledger: Ledger, principal: Principal | None, code: str, *, primary: bool = False
+) -> bytes:
+    """The dossier's read document as JSON bytes: one indexed SELECT of the documents view
+    (projections/views/documents.py), scoped like :func:`visible_row`. While that view
+    has not caught up with the dossier, the answer is built from the stream instead."""
+    who = require(principal, "officer", "system", "inspector")
+    row = queries.dossier_document(ledger.read_sql(primary=primary), code)
+    if row is None:  # (a standby behind the primary, too: the primary answers)
+        return orjson.dumps(detail(ledger, visible_row(ledger, principal, code)).model_dump())
+    check_visible(who, dossier_agencies(row))
+    doc = bytes(row["doc"])
+    return queries.erased_document(doc) if row["erased"] else doc
+
+
 def detail(ledger: Ledger, row: dict[str, Any]) -> DossierPublic:
     code = str(row["code"])
     events = ledger.store.read_stream(code)
@@ -114,10 +131,12 @@ def list_dossiers(
     descending: bool,
     after: str | None,
     limit: int,
-) -> DossierPagePublic:
+    primary: bool = False,
+) -> bytes:
+    """A page of summaries as JSON bytes (``DossierPagePublic``; no model per row)."""
     who = require(principal, "officer", "system", "inspector")
     page = queries.list_dossiers(
-        ledger.backend.sql,
+        ledger.read_sql(primary=primary),
         state=state,
         procedure=procedure,
         agency=scope_agency(who, agency),
@@ -129,8 +148,7 @@ def list_dossiers(
         after=decode_cursor(after, length=1 if sort == "code" else 2),
         limit=limit,
     )
-    items = [summary(r) for r in page.rows]
-    return DossierPagePublic(items=items, next=encode_cursor(page.next))
+    return queries.summary_page(page.rows, encode_cursor(page.next))
 
 
 def overdue(

@@ -23,7 +23,11 @@ class EventCreate(BaseModel):
     """A client-signed record (the canonical msgpack bytes of docs/formats.md), base64."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"record": "gqRib2R5xK..."}]})
-    record: str = Field(max_length=1_400_000, description="base64 of the signed record bytes")
+    record: str = Field(
+        max_length=1_400_000,
+        pattern="^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        description="base64 of the signed record bytes",
+    )
 
 
 class EventAppendedPublic(BaseModel):

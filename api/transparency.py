@@ -34,6 +34,7 @@ from ledger.core.errors import MalformedNote, MalformedProof
 from ledger.core.hashing import Hash
 from ledger.core.note import Note, NoteSignature, parse_note
 from ledger.storage.checkpoints import CheckpointUnknown
+from ledger.storage.merkle_log import MerkleLog
 
 MAX_PROOF_LINES = 128
 
@@ -72,8 +73,8 @@ def _b64(hashes: list[Hash]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
-def _within_log(ledger: Ledger, size: int, what: str) -> None:
-    integrated = ledger.log.size()
+def _within_log(log: MerkleLog, size: int, what: str) -> None:
+    integrated = log.size()
     if size > integrated:
         raise MalformedProof(f"{what} {size} is past the integrated log ({integrated})", where=what)
 
@@ -89,14 +90,21 @@ def _event_digest(event_hash: str) -> bytes:
 
 
 def inclusion(
-    ledger: Ledger, *, index: int | None, event_hash: str | None, size: int | None
+    ledger: Ledger,
+    *,
+    index: int | None,
+    event_hash: str | None,
+    size: int | None,
+    log: MerkleLog | None = None,
 ) -> InclusionProofPublic:
+    """The proof from ``log`` (default: the primary's; the API passes the standby's)."""
+    log = ledger.log if log is None else log
     digest: bytes | None = None
     if index is not None and event_hash is None:
         leaf = index
     elif index is None and event_hash is not None:
         digest = _event_digest(event_hash)
-        leaf = ledger.log.leaf_index(digest)
+        leaf = log.leaf_index(digest)
     else:
         raise MalformedProof("give exactly one of index and hash", where="index")
     signed = latest_size(ledger)
@@ -105,10 +113,10 @@ def inclusion(
             raise CheckpointUnknown("the ledger has signed no checkpoint yet")
         size = signed
     if signed is None or size > signed:  # a signed size is integrated: no need to look
-        _within_log(ledger, size, "size")
+        _within_log(log, size, "size")
     if not 0 <= leaf < size:
         raise MalformedProof(f"leaf index {leaf} outside a tree of size {size}", where="index")
-    proof = ledger.log.inclusion_proof(index=leaf, size=size)
+    proof = log.inclusion_proof(index=leaf, size=size)
     return InclusionProofPublic(
         index=leaf,
         size=size,
@@ -117,11 +125,14 @@ def inclusion(
     )
 
 
-def consistency(ledger: Ledger, *, size1: int, size2: int) -> ConsistencyProofPublic:
+def consistency(
+    ledger: Ledger, *, size1: int, size2: int, log: MerkleLog | None = None
+) -> ConsistencyProofPublic:
+    log = ledger.log if log is None else log
     if not 0 < size1 <= size2:
         raise MalformedProof(f"no consistency proof from {size1} to {size2}", where="from")
-    _within_log(ledger, size2, "to")
-    proof = ledger.log.consistency_proof(size1=size1, size2=size2)
+    _within_log(log, size2, "to")
+    proof = log.consistency_proof(size1=size1, size2=size2)
     return ConsistencyProofPublic(size1=size1, size2=size2, proof=_b64(proof))
 
 

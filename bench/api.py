@@ -1,24 +1,30 @@
-"""API throughput and latency on PostgreSQL: ``hoso serve`` (uvicorn, 2 workers) driven by
-``wrk`` (Debian's package; a Python asyncio/httpx load generator when wrk is missing) in a
-second process.
+"""API throughput, latency and CPU per request on PostgreSQL: ``hoso serve`` (2 workers,
+uvicorn and granian in turn) driven by ``wrk`` (Debian's package; a Python
+asyncio/httpx load generator when wrk is missing) in a second process.
 
     .venv/bin/python -m bench.api [--url postgresql://postgres@127.0.0.1:5432/hoso_api_bench]
-        [--dossiers 2000] [--seconds 10] [--concurrency 32] [--port 8765] [--python]
+        [--dossiers 2000] [--seconds 10] [--concurrency 32] [--port 8765]
+        [--servers uvicorn,granian] [--python]
 
 The database in ``--url`` is dropped and re-created; ``ledger.demo.generate.generate_ledger``
 writes ``--dossiers`` dossiers, the projections are rebuilt and an inspector token issued.
 Endpoints measured, each for ``--seconds`` after a 1 s warm-up, keys chosen at random:
 
-* ``get_dossier``: ``GET /v1/dossiers/{code}`` (token; view row, stream read, results);
+* ``healthz``: ``GET /healthz``, the baseline: the server and framework alone, no
+  database, measured in the same run so the others can be read as ratios of it on a
+  machine whose load changes (other jobs share the cores);
+* ``get_dossier``: ``GET /v1/dossiers/{code}`` (token; the read document, one SELECT);
+* ``list_dossiers``: ``GET /v1/dossiers?state=…&limit=20``, a first page (token);
 * ``inclusion_proof``: ``GET /v1/proofs/inclusion?index=`` (public; the rate limit is off);
 * ``seal_verify``: ``POST /v1/seals/verify`` with QR seals issued for the ledger's valid
   results (signature, trust list, result status, inclusion proof against the checkpoint;
   the server holds the generated log key in a keystore, to sign the trust list).
 
-The server and
-the load generator share this machine's cores (and other engineers' jobs): numbers are
-noisy and a lower bound of what a dedicated host would do. The last line is one JSON
-object mapping each endpoint to ``{"rps", "p50_ms", "p99_ms"}``.
+CPU per request is the CPU time the server's processes (``server_cpu_ms``) and the
+database's backends for the bench database (``db_cpu_ms``) used during the run, divided
+by the requests answered (from ``/proc``; the load generator's own CPU is not counted).
+The last line is one JSON object: server → endpoint → ``{"rps", "p50_ms", "p99_ms",
+"server_cpu_ms", "db_cpu_ms", "rps_vs_healthz"}``.
 """
 
 from __future__ import annotations
@@ -226,7 +232,7 @@ def _wrk_ms(out: str, quantile: str) -> float:
 
 
 def serve(
-    url: str, port: int, workers: int, keystore: Path | None = None
+    url: str, port: int, workers: int, keystore: Path | None = None, server: str = "uvicorn"
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -239,15 +245,149 @@ def serve(
     }
     hoso = Path(sys.executable).with_name("hoso")
     command = [str(hoso), "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env)  # noqa: S603 (our own console script)
-    for _ in range(100):
+    command += ["--server", server, "--dev"]  # a throwaway ledger: the development keys
+    process = subprocess.Popen(command, env=env)  # noqa: S603 (our own console script)
+    for _ in range(150):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200:
-                return server
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return process
         except httpx.TransportError:
-            time.sleep(0.2)
-    server.terminate()
+            pass
+        time.sleep(0.2)
+    process.terminate()
     raise SystemExit("hoso serve did not come up")
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(parents.get(pid, []))
+    return out
+
+
+def _db_backends(url: str) -> list[int]:
+    import psycopg  # noqa: PLC0415
+
+    dbname = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [dbname],
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def run_endpoint(
+    run: Any,
+    server: subprocess.Popen[bytes],
+    url: str,
+    *args: Any,
+    **kwargs: Any,
+) -> dict[str, float]:
+    """One measurement, with the CPU the server and the database used for it."""
+    processes = _tree(server.pid)
+    backends = _db_backends(url)
+    before = sum(map(_cpu_s, processes)), sum(map(_cpu_s, backends))
+    seconds = args[3]
+    result: dict[str, float] = run(*args, **kwargs)
+    after = sum(map(_cpu_s, processes)), sum(map(_cpu_s, backends))
+    # the warm-up second also ran (wrk -d1s, the python generator's first second)
+    requests = result["rps"] * (seconds + 1.0)
+    result["server_cpu_ms"] = round((after[0] - before[0]) * 1000 / requests, 3)
+    result["db_cpu_ms"] = round((after[1] - before[1]) * 1000 / requests, 3)
+    return result
+
+
+def measure_server(
+    ready: Prepared, args: argparse.Namespace, server_name: str, wrk: bool
+) -> dict[str, dict[str, float]]:
+    run = measure_wrk if wrk else measure
+    server = serve(args.url, args.port, args.workers, ready.keystore, server_name)
+    base = f"http://127.0.0.1:{args.port}"
+    token = {"Authorization": f"Bearer {ready.token}"}
+    states = ["received", "processing", "resolved", "delivered", "supplement_requested"]
+    try:
+        results = {
+            "healthz": run_endpoint(
+                run, server, args.url, base, ["/healthz"], {}, args.seconds, args.concurrency
+            ),
+            "get_dossier": run_endpoint(
+                run,
+                server,
+                args.url,
+                base,
+                [f"/v1/dossiers/{code}" for code in ready.codes],
+                token,
+                args.seconds,
+                args.concurrency,
+            ),
+            "list_dossiers": run_endpoint(
+                run,
+                server,
+                args.url,
+                base,
+                [f"/v1/dossiers?state={s}&limit=20" for s in states] + ["/v1/dossiers?limit=20"],
+                token,
+                args.seconds,
+                args.concurrency,
+            ),
+            "inclusion_proof": run_endpoint(
+                run,
+                server,
+                args.url,
+                base,
+                [f"/v1/proofs/inclusion?index={i}" for i in range(0, ready.events, 7)],
+                {},
+                args.seconds,
+                args.concurrency,
+            ),
+        }
+        if wrk:
+            results["seal_verify"] = run_endpoint(
+                measure_wrk,
+                server,
+                args.url,
+                base,
+                [json.dumps({"seal": text}) for text in ready.seals],
+                {},
+                args.seconds,
+                args.concurrency,
+                post_to="/v1/seals/verify",
+            )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # (granian may linger on SIGTERM)
+            server.kill()
+            server.wait(timeout=30)
+    floor = results["healthz"]["rps"]
+    for result in results.values():
+        result["rps_vs_healthz"] = round(result["rps"] / floor, 3)
+    return results
 
 
 def main() -> None:
@@ -260,50 +400,24 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seals", type=int, default=200)
     parser.add_argument("--python", action="store_true", help="the httpx generator, not wrk")
+    parser.add_argument("--servers", default="uvicorn,granian", help="comma-separated")
     args = parser.parse_args()
     ready = prepare(args.url, args.dossiers, args.seals)
     print(
         f"ledger: {len(ready.codes)} dossiers, {ready.events} events, {len(ready.seals)} seals;"
         f" serving with {args.workers} workers"
     )
-    server = serve(args.url, args.port, args.workers, ready.keystore)
-    base = f"http://127.0.0.1:{args.port}"
     wrk = shutil.which("wrk") is not None and not args.python
-    run = measure_wrk if wrk else measure
     print(f"load generator: {'wrk' if wrk else 'python asyncio/httpx'}")
-    try:
-        results = {
-            "get_dossier": run(
-                base,
-                [f"/v1/dossiers/{code}" for code in ready.codes],
-                {"Authorization": f"Bearer {ready.token}"},
-                args.seconds,
-                args.concurrency,
-            ),
-            "inclusion_proof": run(
-                base,
-                [f"/v1/proofs/inclusion?index={i}" for i in range(0, ready.events, 7)],
-                {},
-                args.seconds,
-                args.concurrency,
-            ),
-        }
-        if wrk:
-            results["seal_verify"] = measure_wrk(
-                base,
-                [json.dumps({"seal": text}) for text in ready.seals],
-                {},
-                args.seconds,
-                args.concurrency,
-                post_to="/v1/seals/verify",
+    results = {}
+    for name in args.servers.split(","):
+        results[name] = measure_server(ready, args, name, wrk)
+        for endpoint, r in results[name].items():
+            print(
+                f"{name} {endpoint}: {r['rps']} req/s, p50 {r['p50_ms']} ms,"
+                f" p99 {r['p99_ms']} ms, server CPU {r['server_cpu_ms']} ms/req,"
+                f" db CPU {r['db_cpu_ms']} ms/req ({r['rps_vs_healthz']} of healthz)"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    for name, result in results.items():
-        print(
-            f"{name}: {result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms"
-        )
     print(json.dumps(results))
 
 

@@ -31,6 +31,7 @@ from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.keystore import Keystore
 from ledger.storage.merkle_log import MerkleLog
+from ledger.storage.sql import Sql
 from ledger.storage.store import EventStore
 from projections.rule_findings import Auditors
 
@@ -56,9 +57,24 @@ class Ledger:
     calendar: WorkingCalendar
     dossiers: DossierService
     privacy: PersonalData
+    replica: Backend | None = None  # HOSO_READ_URL: a standby the API reads from
 
     def close(self) -> None:
         self.backend.close()
+        if self.replica is not None:
+            self.replica.close()
+
+    def read_sql(self, *, primary: bool = False) -> Sql:
+        """Where a read goes: the standby when there is one, unless ``primary`` is asked."""
+        if primary or self.replica is None:
+            return self.backend.sql
+        return self.replica.sql
+
+    def read_log(self, *, primary: bool = False) -> MerkleLog:
+        """The Merkle log to prove from: the standby's when there is one (see read_sql)."""
+        if primary or self.replica is None:
+            return self.log
+        return MerkleLog(self.replica)
 
     def signing_keys(self) -> Keystore:
         """The open keystore (``keystore.closed`` when the ledger was opened without one)."""
@@ -110,7 +126,12 @@ def bootstrap(
     """Open the database and wire the ledger. Without a keystore it is read/verify-only."""
     catalogue = load_catalogue(settings.catalogue_path)
     calendar = load_calendar(settings.calendar_path)
-    backend = open_backend(settings.database_url, pool_size=settings.pool_size)
+    backend = open_backend(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        timeout_s=settings.store_timeout_s,
+        attempts=settings.store_attempts,
+    )
     log_signer = None
     if keystore is not None and settings.log_key_name in keystore:
         log_signer = Ed25519NoteSigner(settings.origin, keystore.signer(settings.log_key_name))
@@ -132,7 +153,17 @@ def bootstrap(
     )
     custodian = None if keystore is None else Custodian(store, keystore.signer, clock_us=clock_us)
     log = MerkleLog(backend)
+    replica = None
+    if settings.read_url is not None:
+        replica = open_backend(
+            settings.read_url,
+            pool_size=settings.pool_size,
+            timeout_s=settings.store_timeout_s,
+            attempts=settings.store_attempts,
+            create=False,
+        )
     return Ledger(
+        replica=replica,
         settings=settings,
         backend=backend,
         store=store,

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="sqlite:///path (embedded default) or postgresql://user@host:port/db",
     )
+    read_url: str | None = Field(
+        None,
+        description="A streaming-replication standby of database_url: the API reads views and"
+        " proofs there (a request with `Hoso-Read-From: primary` reads the primary)",
+    )
     origin: str = Field(
         DEFAULT_ORIGIN, description="The ledger's origin: checkpoint origin line and log key name"
     )
@@ -71,6 +76,15 @@ class Settings(BaseSettings):
     )
     checkpoint_interval_s: float = Field(60.0, gt=0, description="Periodic checkpoint interval")
     pool_size: int = Field(5, ge=2, description="Connections (PostgreSQL followers need 2)")
+    store_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait for a pooled connection or a write lock (the API uses"
+        " HOSO_API_STORE_TIMEOUT_S)",
+    )
+    store_attempts: int = Field(
+        10, ge=1, description="Tries of a read or append on a broken connection (API: 1)"
+    )
     vault_key: SecretStr = Field(
         SecretStr(DEV_VAULT_KEY),
         description="Master key wrapping each data subject's key (32 bytes, hex or base64)",
@@ -95,8 +109,19 @@ class Settings(BaseSettings):
         description="Days a dossier that ended without a result is kept (set it per the"
         " agency's archive schedule; the default is only a placeholder)",
     )
+    allow_dev_keys: bool = Field(
+        False,
+        description="Let the server run on the public development vault/index keys"
+        " (`hoso serve --dev`); otherwise it refuses to start on them",
+    )
     api_max_body_bytes: int = Field(
         1_048_576, ge=1024, description="API: largest request body accepted (413 above it)"
+    )
+    api_body_timeout_s: float = Field(
+        10.0, gt=0, description="API: seconds each chunk of a request body may take (408 after)"
+    )
+    api_max_in_flight: int = Field(
+        512, ge=1, description="API: requests one worker answers at once (429 server.busy above)"
     )
     api_public_rate: float = Field(
         20.0, ge=0, description="API: requests/s per client IP without a token (0: no limit)"
@@ -104,6 +129,20 @@ class Settings(BaseSettings):
     api_public_burst: float = Field(60.0, ge=1, description="API: burst of the public rate limit")
     api_token_cache_s: float = Field(
         5.0, ge=0, description="API: seconds a checked token is cached (revocation delay)"
+    )
+    api_store_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        description="API: longest wait for the database before answering 503 store.unavailable",
+    )
+    api_ready_max_lag: int = Field(
+        10_000, ge=0, description="API: /readyz answers 503 when the views trail by more events"
+    )
+    api_fresh_s: float = Field(
+        1.0,
+        ge=0,
+        description="API: seconds the latest signed checkpoint's size is reused by default-size"
+        " proofs (0: read it for every request)",
     )
     api_access_flush_s: float = Field(
         10.0, gt=0, description="API: seconds between flushes of the personal-data access log"
@@ -144,6 +183,18 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production mode: " + "; ".join(problems))
         return self
+
+
+def development_secrets(settings: Settings) -> list[str]:
+    """The settings that hold a public development secret (empty for a real deployment)."""
+    return [
+        name
+        for name, value, dev in (
+            ("HOSO_VAULT_KEY", settings.vault_key, DEV_VAULT_KEY),
+            ("HOSO_INDEX_KEY", settings.index_key, DEV_INDEX_KEY),
+        )
+        if value.get_secret_value() == dev
+    ]
 
 
 def secret_bytes(secret: SecretStr, *, name: str) -> bytes:

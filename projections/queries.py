@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
+
 from ledger.core.errors import MalformedError
 from ledger.storage.sql import Sql
 
@@ -49,6 +51,78 @@ def _page(rows: Sequence[Mapping[str, Any]], limit: int, key: Sequence[str]) -> 
     return Page(out, tuple(out[-1][k] for k in key) if more and out else None)
 
 
+# --- rows as the API shows them --------------------------------------------------------
+
+SUMMARY_FIELDS = (
+    "code",
+    "state",
+    "portal_code",
+    "procedure",
+    "agency",
+    "current_agency",
+    "handler",
+    "channel",
+    "applicant",
+    "submitted_us",
+    "received_us",
+    "due_us",
+    "original_due_us",
+    "legal_due_us",
+    "resolved_us",
+    "finished_us",
+    "paused_since_us",
+    "supplements",
+    "rescheduled",
+    "is_open",
+    "overdue_from_us",
+    "timeliness",
+    "processing_hours",
+    "valid_results",
+)
+"""The summary's fields (``DossierSummaryPublic``'s; ``summary_of`` adds ``erased``)."""
+
+RESULT_FIELDS = (
+    "dossier",
+    "number",
+    "result_type",
+    "outcome",
+    "medium",
+    "issued_us",
+    "n",
+    "status",
+    "superseded_by",
+    "digitized",
+    "delivered_channel",
+    "event_hash",
+    "procedure",
+    "agency",
+)
+BOOLEANS = frozenset({"rescheduled", "is_open", "digitized"})
+
+
+def public_value(name: str, value: Any) -> Any:
+    """A view column's value as the API shows it: bytes as hex, 0/1 flags as booleans."""
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    if name in BOOLEANS and value is not None:
+        return bool(value)
+    return value
+
+
+def summary_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The public summary of one dossiers-view row (``erased`` as the row says, else false)."""
+    out = {name: public_value(name, row.get(name)) for name in SUMMARY_FIELDS}
+    out["erased"] = bool(row.get("erased"))
+    if out["erased"]:
+        out["applicant"] = None
+    return out
+
+
+def summary_page(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) -> bytes:
+    """A page of dossier summaries as the API's JSON bytes (no response model on the way)."""
+    return orjson.dumps({"items": [summary_of(r) for r in rows], "next": next_cursor})
+
+
 # --- dossiers ------------------------------------------------------------------------
 
 
@@ -59,6 +133,32 @@ def get_dossier(sql: Sql, code: str) -> dict[str, Any] | None:
         [code],
     )
     return _public(rows[0]) if rows else None
+
+
+DOCUMENT_SQL = (
+    "SELECT d.doc, d.agency, d.current_agency, e.subject IS NOT NULL AS erased"
+    " FROM hoso_v_documents d LEFT JOIN hoso_v_erasures e ON e.subject = d.applicant"
+    " WHERE d.code = %s"
+)
+
+
+def dossier_document(sql: Sql, code: str) -> dict[str, Any] | None:
+    """The dossier's read document (``doc``: JSON bytes) and what scopes it: one indexed
+    SELECT. None while the documents view has no row for it (unknown, or catching up)."""
+    rows = sql.rows(DOCUMENT_SQL, [code])
+    if not rows:
+        return None
+    row = _row(rows[0])
+    row["erased"] = bool(row["erased"])
+    return row
+
+
+def erased_document(doc: bytes) -> bytes:
+    """The document of a dossier whose applicant was erased: no commitment, ``erased``."""
+    data = orjson.loads(doc)
+    data["applicant"] = None
+    data["erased"] = True
+    return orjson.dumps(data)
 
 
 def _public(r: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ bounded by ``poll`` plus the time to apply a page.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -27,10 +28,13 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.core.errors import MalformedError
 from ledger.storage.database import Backend
+from ledger.storage.outage import Backoff, ride_out
 from projections import schema
 from projections.engine import DEFAULT_PAGE, Engine, Folds, NoFolds, StreamFolds
 from projections.views import VIEWS
 from projections.views.base import View
+
+log = logging.getLogger("hoso.projections")
 
 
 class UnknownView(MalformedError):
@@ -114,19 +118,37 @@ class Follower:
         page: int = DEFAULT_PAGE,
         stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[int], None] = lambda applied: None,
+        backoff: Backoff | None = None,
     ) -> None:
-        """Catch up, then wait for new events (notify or ``poll``), until ``stop()``."""
-        waiter = _waiter(self.backend, poll)
+        """Catch up, then wait for new events (notify or ``poll``), until ``stop()``.
+
+        A database outage is ridden out (:mod:`ledger.storage.outage`): logged, backed off,
+        the listener reconnected; a page cut by it committed nothing, so none is applied
+        twice."""
+        waiter: Callable[[], None] | None = None
+        backoff = backoff or Backoff()
         try:
             while not stop():
-                applied = self.catch_up(page=page)
-                if applied:
-                    on_progress(applied)
-                waiter()
+                try:
+                    if waiter is None:
+                        waiter = _waiter(self.backend, poll)
+                    applied = self.catch_up(page=page)
+                    if applied:
+                        on_progress(applied)
+                    waiter()
+                    backoff.succeeded()
+                except Exception as err:  # an outage is waited out; the rest is raised
+                    _close(waiter)
+                    waiter = None
+                    ride_out(err, backoff, log, "projections follower", self.backend)
         finally:
-            close = getattr(waiter, "close", None)
-            if close is not None:
-                close()
+            _close(waiter)
+
+
+def _close(waiter: Callable[[], None] | None) -> None:
+    close = getattr(waiter, "close", None)
+    if close is not None:
+        close()
 
 
 def _waiter(backend: Backend, poll: float) -> Callable[[], None]:

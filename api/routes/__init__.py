@@ -8,6 +8,7 @@ __all__ = [
     "commands",
     "dossiers",
     "events",
+    "health",
     "index",
     "portal",
     "proofs",

@@ -14,7 +14,15 @@ from projections.queries import MAX_LIMIT
 
 router = APIRouter(prefix="/v1/me", tags=["citizens"])
 Code = Annotated[str, Path(max_length=100)]
-Cursor = Annotated[str | None, Query(max_length=1000)]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=1000,
+        pattern="^[A-Za-z0-9_-]+$",
+        description="`next` of the previous page (base64url, opaque)",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 

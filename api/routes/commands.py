@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+import orjson
+from fastapi import APIRouter, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import custody
-from api.deps import LedgerDep, PrincipalDep
+from api.deps import ContextDep, PrincipalDep
 from api.problems import PROBLEM_RESPONSES, ProblemPublic
+from api.responses import json_bytes
 from api.schemas import CommandCreate, EventAppendedPublic
 
 router = APIRouter(prefix="/v1/dossiers", tags=["commands"])
@@ -34,7 +36,10 @@ Command = Literal[
     status_code=201,
     response_model=EventAppendedPublic,
     responses={
-        409: {"model": ProblemPublic, "description": "Not allowed in the dossier's state"},
+        409: {
+            "model": ProblemPublic,
+            "description": "Not allowed in the dossier's state; or idempotency.in_progress",
+        },
         503: {"model": ProblemPublic, "description": "keystore.closed: no custodial signing"},
         **PROBLEM_RESPONSES,
     },
@@ -43,7 +48,31 @@ async def run_command(
     code: Annotated[str, Path(max_length=100)],
     command: Command,
     args: CommandCreate,
-    ledger: LedgerDep,
+    context: ContextDep,
     principal: PrincipalDep,
-) -> EventAppendedPublic:
-    return await run_in_threadpool(custody.run, ledger, principal, code, command, args)
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            pattern="^[!-~]+$",
+            description="Makes a retry safe: the same key and body return the first answer"
+            " (with `Idempotency-Replayed: true`) and never run the command twice; the key"
+            " with another body is a 422 (docs/api.md §Idempotency)",
+        ),
+    ] = None,
+) -> Response:
+    answer, replayed = await run_in_threadpool(
+        lambda: custody.run_idempotent(
+            context.ledger,
+            context.idempotency,
+            principal,
+            code=code,
+            command=command,
+            args=args,
+            key=idempotency_key,
+        )
+    )
+    headers = {"Idempotency-Replayed": "true"} if replayed else None
+    return json_bytes(orjson.dumps(answer.model_dump()), status=201, headers=headers)

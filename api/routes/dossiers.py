@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api import reads
-from api.deps import ContextDep, LedgerDep, PrincipalDep
+from api.deps import ContextDep, LedgerDep, PrimaryDep, PrincipalDep
 from api.people import read_applicant
 from api.problems import PROBLEM_RESPONSES
+from api.responses import json_bytes
 from api.schemas import ApplicantPublic, DossierPagePublic, DossierPublic, ResultPublic
 from ledger.domain.privacy import PURPOSES
 from projections.queries import MAX_LIMIT, DossierSort
@@ -17,7 +18,15 @@ from projections.queries import MAX_LIMIT, DossierSort
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"])
 Code = Annotated[str, Path(max_length=100, examples=["000.39.05.H26-260302-0001"])]
 Micros = Annotated[int | None, Query(ge=0, le=2**62)]
-Cursor = Annotated[str | None, Query(max_length=1000, description="`next` of the previous page")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=1000,
+        pattern="^[A-Za-z0-9_-]+$",
+        description="`next` of the previous page (base64url, opaque)",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Text = Annotated[str | None, Query(max_length=200)]
 
@@ -42,22 +51,26 @@ def list_dossiers(
     descending: bool = False,
     after: Cursor = None,
     limit: Limit = 50,
-) -> DossierPagePublic:
+    primary: PrimaryDep = False,
+) -> Response:
     """Officers and systems see their own agency's dossiers (`agency` is theirs);
     inspectors any agency's."""
-    return reads.list_dossiers(
-        ledger,
-        principal,
-        state=state,
-        procedure=procedure,
-        agency=agency,
-        due_from=due_from,
-        due_to=due_to,
-        overdue_at=overdue_at,
-        sort=sort,
-        descending=descending,
-        after=after,
-        limit=limit,
+    return json_bytes(
+        reads.list_dossiers(
+            ledger,
+            principal,
+            state=state,
+            procedure=procedure,
+            agency=agency,
+            due_from=due_from,
+            due_to=due_to,
+            overdue_at=overdue_at,
+            sort=sort,
+            descending=descending,
+            after=after,
+            limit=limit,
+            primary=primary,
+        )
     )
 
 
@@ -68,8 +81,11 @@ def list_dossiers(
     response_model=DossierPublic,
     responses=PROBLEM_RESPONSES,
 )
-def get_dossier(code: Code, ledger: LedgerDep, principal: PrincipalDep) -> DossierPublic:
-    return reads.detail(ledger, reads.visible_row(ledger, principal, code))
+def get_dossier(
+    code: Code, ledger: LedgerDep, principal: PrincipalDep, primary: PrimaryDep
+) -> Response:
+    """Served from the dossier's read document, kept by the projections (docs/api.md)."""
+    return json_bytes(reads.document(ledger, principal, code, primary=primary))
 
 
 @router.get(

@@ -23,19 +23,28 @@ from datetime import datetime
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from api.responses import JSON
 from ledger.domain.calendar import VN_TZ
 from ledger.services.seals.check import SealBackend, Verdict, check_seal
 
 router = APIRouter(tags=["seals"])
 
 
-def seal_backend() -> SealBackend:
-    """Overridden by the app that mounts the router (see the module docstring)."""
-    raise RuntimeError("no SealBackend configured: override api.routes.seals.seal_backend")
+async def seal_backend(request: Request) -> SealBackend:
+    """The app's ``state.seal_backend_provider()`` (set by :func:`api.app.create_app`), or an
+    override (see the module docstring). A provider on the app's state rather than a
+    dependency override: with any override in place FastAPI re-analyses every route's
+    dependencies on every request."""
+    provider = getattr(request.app.state, "seal_backend_provider", None)
+    if provider is None:
+        raise RuntimeError("no SealBackend configured: override api.routes.seals.seal_backend")
+    backend: SealBackend = provider()
+    return backend
 
 
 Backend = Annotated[SealBackend, Depends(seal_backend)]
@@ -61,8 +70,8 @@ def get_trust_list(backend: Backend) -> PlainTextResponse:
     operation_id="verifySeal",
     summary="Verify a QR seal (URL, HS1: text or digits): authentic, valid, in the log",
 )
-def post_verify(request: SealVerifyRequest, backend: Backend) -> dict[str, object]:
-    return check_seal(request.seal, backend).as_dict()
+def post_verify(request: SealVerifyRequest, backend: Backend) -> Response:
+    return Response(orjson.dumps(check_seal(request.seal, backend).as_dict()), media_type=JSON)
 
 
 @router.get(

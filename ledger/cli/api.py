@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 from ledger.cli.common import DbOption, fail, opened, settings_for
+from ledger.settings import development_secrets
 
 if TYPE_CHECKING:
     from api.tokens import Kind
@@ -128,22 +129,58 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="Port"),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes"),
+    server: str = typer.Option(
+        "uvicorn", help="ASGI server: uvicorn (uvloop, httptools) or granian (docs/benchmarks.md)"
+    ),
+    dev: bool = typer.Option(
+        False, "--dev", help="Development only: run on the public development vault/index keys"
+    ),
     db: str | None = DbOption,
 ) -> None:
-    """Serve the API (uvicorn). Settings come from HOSO_* variables and .env."""
+    """Serve the API. Settings come from HOSO_* variables and .env."""
     import os  # noqa: PLC0415
 
-    import uvicorn  # noqa: PLC0415
-
+    if server not in ("uvicorn", "granian"):
+        fail("--server must be uvicorn or granian", 2)
     if db:
         os.environ["HOSO_DATABASE_URL"] = db  # the workers build their settings from it
-    settings_for(db)  # fail early on bad settings
+    settings = settings_for(db)  # fail early on bad settings
+    public = development_secrets(settings)
+    if public and not (dev or settings.allow_dev_keys):
+        fail(
+            f"{' and '.join(public)} hold the public development secrets: set the keys"
+            " `hoso init` wrote (secrets.env beside the keystore), or pass --dev",
+            3,
+        )
+    if dev:
+        os.environ["HOSO_ALLOW_DEV_KEYS"] = "true"  # the workers check it too
+    if server == "granian":
+        from granian import Granian  # noqa: PLC0415
+        from granian.constants import Interfaces, Loops  # noqa: PLC0415
+        from granian.log import LogLevels  # noqa: PLC0415
+
+        Granian(
+            "api.server:app",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.ASGI,
+            loop=Loops.uvloop,
+            log_access=False,
+            log_level=LogLevels.warning,
+        ).serve()
+        return
+    import uvicorn  # noqa: PLC0415
+
     uvicorn.run(
         "api.server:app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        loop="uvloop",
+        http="httptools",
         log_level="warning",
         access_log=False,
     )

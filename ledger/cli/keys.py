@@ -7,6 +7,10 @@ exit 1 (a check failed), 2 (malformed input) or 3 (usage or I/O).
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+
 import typer
 
 from ledger.bootstrap import Ledger, bootstrap
@@ -35,18 +39,35 @@ def init(db: str | None = DbOption) -> None:
     settings = settings_for(db)
     if settings.keystore_path.exists():
         fail(f"keystore {settings.keystore_path} exists; not overwriting it", 3)
-    settings.keystore_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.keystore_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secrets_env = settings.keystore_path.parent / "secrets.env"
+    if secrets_env.exists():
+        fail(f"{secrets_env} exists; not overwriting it", 3)
     store = Keystore.create(settings.keystore_path, passphrase(settings, confirm=True))
     log = store.add(settings.log_key_name)
     authority = store.add(AUTHORITY_KEY)
     store.save()
+    write_fresh_secrets(secrets_env)
     bootstrap(settings, keystore=store).close()
     authority_vkey = format_vkey(f"{settings.origin}/authority", 0x01, authority.public_key)
     typer.echo(f"keystore: {settings.keystore_path} (encrypted; keys: {', '.join(store.names())})")
     typer.echo(f"database: {settings.database_url}")
     typer.echo(f"log key (checkpoints), vkey: {format_vkey(settings.origin, 0x01, log.public_key)}")
+    typer.echo(f"fresh vault and index keys: {secrets_env} (mode 0600; load it with")
+    typer.echo(f"  set -a; . {secrets_env}; set +a  — the server refuses the development keys)")
     typer.echo("Trust the authority key that signs key-registry events by setting:")
     typer.echo(f"HOSO_AUTHORITY_KEYS='[\"{authority_vkey}\"]'")
+
+
+def write_fresh_secrets(path: Path) -> None:
+    """Fresh random vault and index keys, in a file only its owner reads (0600)."""
+    lines = "".join(
+        f"{name}={secrets.token_hex(32)}\n" for name in ("HOSO_VAULT_KEY", "HOSO_INDEX_KEY")
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("# hoso init: this ledger's vault and index keys (secret; back them up)\n")
+        handle.write(lines)
 
 
 @keys_app.command("add")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,12 @@ import typer
 from ledger.bootstrap import Ledger
 from ledger.cli.common import DbOption, fail, opened
 from ledger.core.checkpoint import parse_checkpoint_text
+from ledger.storage.outage import Backoff, ride_out
 
 checkpoint_app = typer.Typer(help="Signed checkpoints (C2SP tlog-checkpoint).")
 proof_app = typer.Typer(help="Merkle proofs from storage, as JSON (hashes in base64).")
+
+log = logging.getLogger("hoso.integrate")
 
 
 def append(
@@ -79,15 +83,23 @@ def integrate(
     """Integrate stored events into the Merkle log (exactly once, resumable)."""
     with opened(db, keystore=checkpoint_every > 0) as ledger:
         started = last_checkpoint = time.monotonic()
+        backoff = Backoff()
         while True:
-            added = ledger.log.integrate()
-            if added:
-                typer.echo(f"integrated {added} leaves; tree size {ledger.log.size()}")
-            now = time.monotonic()
-            if checkpoint_every > 0 and now - last_checkpoint >= checkpoint_every:
-                note = ledger.checkpoints.sign(now_us=ledger.clock_us())
-                typer.echo(f"checkpoint at size {parse_checkpoint_text(note.text).size}")
-                last_checkpoint = now
+            try:
+                added = ledger.log.integrate()
+                if added:
+                    typer.echo(f"integrated {added} leaves; tree size {ledger.log.size()}")
+                now = time.monotonic()
+                if checkpoint_every > 0 and now - last_checkpoint >= checkpoint_every:
+                    note = ledger.checkpoints.sign(now_us=ledger.clock_us())
+                    typer.echo(f"checkpoint at size {parse_checkpoint_text(note.text).size}")
+                    last_checkpoint = now
+                backoff.succeeded()
+            except Exception as err:  # following: an outage is waited out (logged)
+                if not follow:
+                    raise
+                ride_out(err, backoff, log, "integrate --follow", ledger.backend)
+                now = time.monotonic()
             if not follow or (max_seconds and now - started >= max_seconds):
                 break
             time.sleep(poll)

@@ -13,6 +13,7 @@ __all__ = [
     "keys",
     "keystore",
     "merkle_log",
+    "outage",
     "sql",
     "status_entries",
     "store",

@@ -135,6 +135,17 @@ class Checkpoints:
         note = self.stored_note(int(rows[0]["size"]))
         return parse_checkpoint_text(note.text), note
 
+    def latest_version(self) -> tuple[int, int] | None:
+        """(size, cosignatures) of the latest signed checkpoint, in one query; None if none."""
+        rows = self.sql.rows(
+            "SELECT c.size AS size, (SELECT COUNT(*) FROM hoso_cosignatures s"
+            " WHERE s.size = c.size) AS cosignatures FROM hoso_checkpoints c"
+            " ORDER BY c.size DESC LIMIT 1"
+        )
+        if not rows:
+            return None
+        return int(rows[0]["size"]), int(rows[0]["cosignatures"])
+
     def stored_note(self, size: int) -> Note:
         """The signed checkpoint at ``size`` with its cosignatures (``checkpoint.unknown``
         if the ledger never signed one of this size)."""

@@ -9,8 +9,11 @@ function takes no table lock and interleaves notification ids.
 from __future__ import annotations
 
 import fcntl
+import math
+import random
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +32,6 @@ from eventsourcing.postgres import (
     PostgresTrackingRecorder,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore, SQLiteTrackingRecorder
-from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from ledger.core.errors import MalformedError
@@ -73,7 +75,7 @@ def parse_database_url(url: str) -> DatabaseUrl:
         if not path:
             raise MalformedDatabaseUrl("sqlite URL names no file: sqlite:///path/to/file")
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return DatabaseUrl(kind="sqlite", path=path)
     if parts.scheme in ("postgresql", "postgres"):
         dbname = parts.path.lstrip("/")
@@ -113,13 +115,38 @@ class Backend:
     def close(self) -> None:
         self.recorder.datastore.close()
 
+    def drop_broken_connections(self) -> None:
+        """After an outage: the pool's idle connections that the server's restart broke
+        are checked and replaced now, not handed out one by one to fail (PostgreSQL)."""
+        if self.url.kind == "postgresql":
+            self.recorder.datastore.pool.check()
 
-def open_backend(url: str, *, pool_size: int = 5) -> Backend:
-    """Open (and create the tables of) the database at ``url``."""
+
+def open_backend(
+    url: str,
+    *,
+    pool_size: int = 5,
+    timeout_s: float = 30.0,
+    attempts: int = 10,
+    create: bool = True,
+) -> Backend:
+    """Open (and create the tables of) the database at ``url``.
+
+    ``timeout_s`` bounds every wait: for a pooled connection (PostgreSQL's pool, SQLite's),
+    for SQLite's write lock and PostgreSQL's table lock. ``attempts`` is how often a
+    read or an append of events is tried on a broken connection (the library's 10 by
+    default; the API gives 1, so a request answers 503 at once instead of retrying).
+    ``create=False`` opens a read-only standby: no table is created.
+    """
     parsed = parse_database_url(url)
+    lock_s = max(1, math.ceil(timeout_s))
     if parsed.kind == "sqlite":
         sqlite_store = SQLiteDatastore(
-            parsed.path, pool_size=pool_size, originator_id_type="text", lock_timeout=30
+            parsed.path,
+            pool_size=pool_size,
+            originator_id_type="text",
+            lock_timeout=lock_s,
+            pool_timeout=timeout_s,
         )
         recorder: Any = HosoSQLiteRecorder(sqlite_store, events_table_name=EVENTS_TABLE)
         tracking: Any = SQLiteTrackingRecorder(sqlite_store)  # its table is always "tracking"
@@ -133,16 +160,28 @@ def open_backend(url: str, *, pool_size: int = 5) -> Backend:
             parsed.password,
             pool_size=pool_size,
             originator_id_type="text",
-            lock_timeout=30,
+            lock_timeout=lock_s,
+            connect_timeout=timeout_s,  # the pool's wait for a connection
         )
-        recorder = HosoPostgresRecorder(pg_store, events_table_name=EVENTS_TABLE)
+        recorder = HosoPostgresRecorder(pg_store, events_table_name=EVENTS_TABLE, attempts=attempts)
         tracking = PostgresTrackingRecorder(pg_store, tracking_table_name=TRACKING_TABLE)
         sql = Sql(dialect="postgresql", datastore=pg_store)
-    with _schema_lock(parsed):
-        recorder.create_table()
-        tracking.create_table()
-        sql.create_tables()
+    if create:
+        with _schema_lock(parsed):
+            recorder.create_table()
+            tracking.create_table()
+            sql.create_tables()
+    if parsed.kind == "sqlite" and parsed.path != ":memory:":
+        _owner_only(Path(parsed.path))
     return Backend(url=parsed, recorder=recorder, tracking=tracking, sql=sql)
+
+
+def _owner_only(path: Path) -> None:
+    """The SQLite file and its WAL companions: readable by their owner alone (0600)."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.schema-lock")):
+        if file.exists():
+            with suppress(OSError):  # (a file another user owns stays as it is)
+                file.chmod(0o600)
 
 
 SCHEMA_LOCK_ID = 0x686F736F  # "hoso": the advisory lock that serialises schema creation
@@ -211,8 +250,11 @@ class HosoPostgresRecorder(PostgresApplicationRecorder):
       not hex): same rows, same order.
     """
 
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str) -> None:
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str, attempts: int = 10
+    ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self.attempts = attempts
         self.insert_arrays = (
             SQL(
                 "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
@@ -223,8 +265,40 @@ class HosoPostgresRecorder(PostgresApplicationRecorder):
             .as_string()
         )
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    # The library's reads retry 10 times (0.2 s apart) on a broken connection; these try
+    # ``attempts`` times, the same way.
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        return _attempt(
+            self.attempts,
+            _library(PostgresApplicationRecorder.select_events),
+            self,
+            *args,
+            **kwargs,
+        )
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        return _attempt(
+            self.attempts,
+            _library(PostgresApplicationRecorder.select_notifications),
+            self,
+            *args,
+            **kwargs,
+        )
+
+    def max_notification_id(self) -> Any:
+        return _attempt(
+            self.attempts, _library(PostgresApplicationRecorder.max_notification_id), self
+        )
+
     def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        result: Sequence[int] | None = _attempt(
+            self.attempts, HosoPostgresRecorder._insert_once, self, stored_events, **kwargs
+        )
+        return result
+
+    def _insert_once(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events:
@@ -273,6 +347,23 @@ class HosoPostgresRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
         ]
         curs.execute(self.insert_arrays, columns, prepare=True)
+
+
+def _library(method: Any) -> Any:
+    """The library's method without its retry decorator (``functools.wraps`` keeps it)."""
+    return getattr(method, "__wrapped__", method)
+
+
+def _attempt(attempts: int, func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)``, tried up to ``attempts`` times on a broken connection."""
+    for tried in range(1, attempts + 1):
+        try:
+            return func(*args, **kwargs)
+        except (InterfaceError, OperationalError):
+            if tried >= attempts:
+                raise
+            time.sleep(0.2 * (1 + 0.1 * (random.random() - 0.5)))  # noqa: S311 (jitter)
+    raise InterfaceError("no attempt was made")  # attempts < 1
 
 
 class HosoSQLiteRecorder(SQLiteApplicationRecorder):

@@ -164,6 +164,14 @@ class EventStore:
         rows = self.backend.recorder.select_events(stream, desc=True, limit=1)
         return parse_record(rows[0].state) if rows else None
 
+    def head_n(self, stream: str) -> int:
+        """The position of the stream's head (0: empty), from the index alone."""
+        rows = self.backend.sql.rows(
+            f"SELECT MAX(originator_version) AS n FROM {EVENTS_TABLE} WHERE originator_id = %s",
+            [stream],
+        )
+        return 0 if not rows or rows[0]["n"] is None else int(rows[0]["n"])
+
     def heads(self, streams: Sequence[str]) -> dict[str, SignedEvent | None]:
         """The heads of several streams: one query per 1,000 streams."""
         sql = self.backend.sql

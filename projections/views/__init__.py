@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from projections.views.base import View
 from projections.views.citizens import AccessLogView, ErasuresView
+from projections.views.documents import DocumentsView
 from projections.views.dossiers import DossiersView
 from projections.views.findings import FindingsView
 from projections.views.results import ResultsView
 
 VIEWS: dict[str, View] = {
     v.name: v
-    for v in (DossiersView(), ResultsView(), FindingsView(), AccessLogView(), ErasuresView())
+    for v in (
+        DossiersView(),
+        ResultsView(),
+        FindingsView(),
+        AccessLogView(),
+        ErasuresView(),
+        DocumentsView(),
+    )
 }
 
 __all__ = ["VIEWS", "base"]

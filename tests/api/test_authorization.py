@@ -79,6 +79,8 @@ def routes(world: World) -> list[Route]:
             frozenset({"citizen_x"}),
             frozenset({"citizen_y"}),
         ),
+        Route("GET", "/healthz", EVERYONE),
+        Route("GET", "/readyz", EVERYONE),
         Route("GET", "/v1/checkpoints/latest", EVERYONE),
         Route("GET", f"/v1/checkpoints/{size}", EVERYONE),
         Route("GET", "/v1/proofs/inclusion?index=0", EVERYONE),

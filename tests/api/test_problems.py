@@ -48,8 +48,8 @@ def test_bad_input_is_a_problem_with_its_check(world: World, client: TestClient)
 def test_public_proofs_answer_problems_for_bad_sizes(client: TestClient) -> None:
     for path, check in (
         ("/v1/proofs/inclusion", "merkle.proof_shape"),  # neither index nor hash
-        ("/v1/proofs/inclusion?index=1&hash=00", "merkle.proof_shape"),
-        ("/v1/proofs/inclusion?hash=zz", "merkle.proof_shape"),
+        ("/v1/proofs/inclusion?index=1&hash=" + "00" * 32, "merkle.proof_shape"),
+        ("/v1/proofs/inclusion?hash=zz", "request.invalid"),  # the schema's pattern
         ("/v1/proofs/consistency?from=5&to=2", "merkle.proof_shape"),
         ("/v1/proofs/consistency?from=1&to=9223372036854775807", "merkle.proof_shape"),
         ("/v1/checkpoints/3", "checkpoint.unknown"),
@@ -100,3 +100,18 @@ def test_unexpected_errors_are_a_500_without_internals(world: World) -> None:
     assert response.json()["check"] == "server.error"
     assert "hunter2" not in response.text
     assert "RuntimeError" not in response.text
+
+
+def test_free_text_with_personal_data_is_refused(world: World, client: TestClient) -> None:
+    code = world.codes["ward_open"]
+    before = len(world.ledger.store.read_stream(code))
+    refused = client.post(
+        f"/v1/dossiers/{code}/commands/refuse",
+        json={"reasons": ["người nộp 001203004567 không đủ điều kiện"]},
+        headers=bearer(world, "officer_a"),
+    )
+    assert refused.status_code == 400
+    assert refused.json()["check"] == "privacy.free_text"
+    assert refused.json()["where"] == "reasons[0]"
+    assert "001203004567" not in refused.text
+    assert len(world.ledger.store.read_stream(code)) == before  # nothing signed or stored

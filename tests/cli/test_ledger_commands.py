@@ -15,6 +15,7 @@ from ledger.core import merkle
 from ledger.core.checkpoint import open_checkpoint
 from ledger.core.hashing import leaf_hash
 from ledger.core.note import parse_ed25519_vkey
+from ledger.settings import DEV_INDEX_KEY, DEV_VAULT_KEY
 from ledger.storage.database import open_backend
 
 pytestmark = pytest.mark.integration
@@ -214,3 +215,30 @@ def test_follow_integrates_and_checkpoints_periodically(
     assert "integrated 1 leaves; tree size 1" in followed
     assert "checkpoint at size 2" in followed  # the registry event and the index commit
     assert run("checkpoint", "show", "--size", "2").startswith(f"{env['HOSO_ORIGIN']}\n2\n")
+
+
+def test_init_makes_fresh_secrets_only_the_owner_reads(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = initialised(monkeypatch)
+    secrets_env = tmp_path / "secrets.env"
+    assert str(secrets_env) in out
+    assert secrets_env.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "keystore.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "ledger.sqlite").stat().st_mode & 0o777 == 0o600
+    values = dict(
+        line.split("=", 1) for line in secrets_env.read_text().splitlines() if "=" in line
+    )
+    assert set(values) == {"HOSO_VAULT_KEY", "HOSO_INDEX_KEY"}
+    assert values["HOSO_VAULT_KEY"] not in (DEV_VAULT_KEY, values["HOSO_INDEX_KEY"])
+    assert values["HOSO_INDEX_KEY"] != DEV_INDEX_KEY
+    assert values["HOSO_VAULT_KEY"] not in out  # the secrets are in the file, not printed
+    again = CliRunner().invoke(app, ["init"])
+    assert again.exit_code == 3  # never overwritten
+
+
+def test_serve_refuses_the_development_keys(env: dict[str, str]) -> None:
+    refused = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert refused.exit_code == 3
+    assert "HOSO_VAULT_KEY and HOSO_INDEX_KEY" in refused.output
+    assert "--dev" in refused.output

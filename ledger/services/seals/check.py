@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from ledger.core import merkle
-from ledger.core.checkpoint import open_checkpoint, parse_cosignature_vkey
+from ledger.core.checkpoint import Checkpoint, open_checkpoint, parse_cosignature_vkey
 from ledger.core.errors import HosoError, MalformedError, NotFoundError, VerificationError
 from ledger.core.event import parse_record
 from ledger.core.note import Ed25519Verifier
@@ -215,8 +216,8 @@ def check_seal(text: str, backend: SealBackend) -> Verdict:
         parsed = parse_seal(decode_text(text))  # 1
     except MalformedError as err:
         return Verdict("invalid", err.check, err.detail)
-    anchors = backend.trust_anchors()
-    trust: TrustList = open_trust_list(backend.trust_list_note(), anchors)  # 2 (ours: raise)
+    anchors = tuple(backend.trust_anchors())
+    trust: TrustList = _opened_trust_list(backend.trust_list_note(), anchors)  # 2 (ours: raise)
     claims = parsed.claims
     try:
         claims, key = verified_claims(parsed, trust)  # 3
@@ -279,6 +280,20 @@ def _proven_status(
     return "superseded", by, freshness
 
 
+@lru_cache(maxsize=16)
+def _opened_trust_list(note: bytes, anchors: tuple[Ed25519Verifier, ...]) -> TrustList:
+    """The trust list, its signature checked once per (note, anchors): a frozen value."""
+    return open_trust_list(note, anchors)
+
+
+@lru_cache(maxsize=16)
+def _opened_checkpoint(
+    note: bytes, origin: str, anchors: tuple[Ed25519Verifier, ...]
+) -> Checkpoint:
+    """The checkpoint, its signature checked once per (note, origin, anchors)."""
+    return open_checkpoint(note, origin=origin, log_keys=anchors)[0]
+
+
 def _ledger_status(claims: SealClaims, backend: SealBackend) -> ResultStatus:
     where = f"dossier {claims.dossier} result {claims.result_number}"
     status = backend.result_status(claims.dossier, claims.result_number)
@@ -310,9 +325,7 @@ def _in_log(
     evidence = backend.inclusion(status.event_hash)
     if evidence is None:
         return None
-    checkpoint, _ = open_checkpoint(
-        evidence.checkpoint_note, origin=backend.origin, log_keys=anchors
-    )
+    checkpoint = _opened_checkpoint(evidence.checkpoint_note, backend.origin, tuple(anchors))
     event = parse_record(evidence.record, where=f"leaf {evidence.leaf_index}")
     if event.event_hash != status.event_hash:
         raise SealEventMismatch(

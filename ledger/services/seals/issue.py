@@ -8,7 +8,7 @@ with the agency seal key (docs/seal.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
 from ledger.core.errors import OutOfServiceError, VerificationError
@@ -216,6 +216,12 @@ class LedgerSealBackend:
         self.now_us = now_us
         self.stored = TrustLists(src.log.backend)
         self._trust_list: tuple[bytes, bytes] | None = None  # (registry head, signed note)
+        # Reused answers, each checked by one cheap query per call (never a fixed delay):
+        # a result's status while its dossier's head is the same; the latest checkpoint
+        # while its size and number of cosignatures are; a leaf's proof for that size.
+        self._status: dict[tuple[str, str], tuple[int, ResultStatus]] = {}
+        self._latest: tuple[tuple[int, int], bytes] | None = None
+        self._evidence: dict[tuple[bytes, int], InclusionEvidence | None] = {}
 
     @property
     def origin(self) -> str:
@@ -249,6 +255,18 @@ class LedgerSealBackend:
         return note
 
     def result_status(self, dossier: str, result_number: str) -> ResultStatus | None:
+        head = self.src.dossiers.store.head_n(dossier)
+        held = self._status.get((dossier, result_number))
+        if held is not None and held[0] == head:
+            return held[1]
+        status = self._result_status(dossier, result_number)
+        if status is not None:
+            if len(self._status) > 50_000:
+                self._status.clear()
+            self._status[(dossier, result_number)] = (head, status)
+        return status
+
+    def _result_status(self, dossier: str, result_number: str) -> ResultStatus | None:
         state = self.src.dossiers.state(dossier)
         result = None if state is None else state.results.get(result_number)
         if state is None or result is None:
@@ -271,14 +289,35 @@ class LedgerSealBackend:
             return None
 
     def inclusion(self, event_hash: bytes) -> InclusionEvidence | None:
-        latest = self.src.checkpoints.latest()
-        index = _leaf(self.src.log, EventHash(event_hash))
-        if latest is None or index is None or index >= latest[0].size:
+        latest = self._latest_note()
+        if latest is None:
             return None
-        checkpoint, note = latest
-        return InclusionEvidence(
-            leaf_index=index,
-            record=self.src.log.leaf_record(index),
-            proof=tuple(self.src.log.inclusion_proof(index=index, size=checkpoint.size)),
-            checkpoint_note=note.serialise(),
-        )
+        size, note = latest
+        key = (bytes(event_hash), size)
+        if key in self._evidence:
+            found = self._evidence[key]
+            return None if found is None else replace(found, checkpoint_note=note)
+        index = _leaf(self.src.log, EventHash(event_hash))
+        evidence = None
+        if index is not None and index < size:
+            evidence = InclusionEvidence(
+                leaf_index=index,
+                record=self.src.log.leaf_record(index),
+                proof=tuple(self.src.log.inclusion_proof(index=index, size=size)),
+                checkpoint_note=note,
+            )
+        if evidence is not None:  # (a leaf not yet in the checkpoint may be soon)
+            if len(self._evidence) > 50_000:
+                self._evidence.clear()
+            self._evidence[key] = evidence
+        return evidence
+
+    def _latest_note(self) -> tuple[int, bytes] | None:
+        """The latest signed checkpoint with its cosignatures, read again only when its
+        size or its number of cosignatures changed (one query)."""
+        version = self.src.checkpoints.latest_version()
+        if version is None:
+            return None
+        if self._latest is None or self._latest[0] != version:
+            self._latest = (version, self.src.checkpoints.stored_note(version[0]).serialise())
+        return version[0], self._latest[1]
