@@ -10,7 +10,18 @@ from __future__ import annotations
 import typer
 
 from ledger import __version__
-from ledger.cli import api, demo, dossier, keys, log, privacy, projections, seal, verify
+from ledger.cli import (
+    api,
+    demo,
+    dossier,
+    keys,
+    log,
+    privacy,
+    projections,
+    seal,
+    verify,
+    witness,
+)
 
 __all__ = ["app", "main"]
 
@@ -37,7 +48,7 @@ def _root(
     """hoso: a signed, verifiable ledger for electronic administrative dossiers."""
 
 
-for group in (demo, keys, log, dossier, privacy, projections, verify, seal, api):
+for group in (demo, keys, log, dossier, privacy, projections, verify, seal, api, witness):
     group.register(app)
 
 

@@ -8,6 +8,7 @@ __all__ = [
     "commits",
     "custodian",
     "database",
+    "durable",
     "errors",
     "index_store",
     "keys",
