@@ -23,6 +23,7 @@ from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
 from ledger.services.dossiers import DossierPolicy, DossierService
+from ledger.services.witnessing import WitnessClient, WitnessEndpoint
 from ledger.settings import Settings, secret_bytes
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.commits import IndexCommits
@@ -72,6 +73,13 @@ class Ledger:
             raise KeystoreClosed("open the keystore to sign (HOSO_KEYSTORE_PASSPHRASE)")
         return self.custodian
 
+    def witness_clients(self) -> list[WitnessClient]:
+        """A client for each witness in HOSO_WITNESS_URLS, over this ledger's checkpoints."""
+        return [
+            WitnessClient(e, self.checkpoints, timeout_s=self.settings.witness_timeout_s)
+            for e in witness_endpoints(self.settings)
+        ]
+
     def auditors(self) -> Auditors:
         """The post-audit rules over this ledger, for the rule-findings projection."""
         return Auditors(
@@ -98,7 +106,18 @@ def authorities(settings: Settings) -> dict[KeyId, PublicKey]:
 
 
 def witnesses(settings: Settings) -> list[CosignatureVerifier]:
-    return [parse_cosignature_vkey(v) for v in settings.witness_keys]
+    """The witnesses whose cosignatures the ledger accepts: HOSO_WITNESS_KEYS and the
+    keys of HOSO_WITNESS_URLS."""
+    keys = [parse_cosignature_vkey(v) for v in settings.witness_keys]
+    for endpoint in witness_endpoints(settings):
+        if endpoint.key not in keys:
+            keys.append(endpoint.key)
+    return keys
+
+
+def witness_endpoints(settings: Settings) -> list[WitnessEndpoint]:
+    """The witnesses the ledger submits its checkpoints to (HOSO_WITNESS_URLS)."""
+    return [WitnessEndpoint(w.url, parse_cosignature_vkey(w.vkey)) for w in settings.witness_urls]
 
 
 def bootstrap(

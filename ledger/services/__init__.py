@@ -1,4 +1,13 @@
 """Application services over storage: the dossier service (commands in, signed events
-out), offline bundles, the verifier's database source, and the QR seals."""
+out), offline bundles, the verifier's database source, the QR seals, and the ledger's
+side of C2SP tlog-witness (submitting checkpoints to witnesses)."""
 
-__all__ = ["bundles", "dossiers", "index_proofs", "seals", "status_lists", "verify_source"]
+__all__ = [
+    "bundles",
+    "dossiers",
+    "index_proofs",
+    "seals",
+    "status_lists",
+    "verify_source",
+    "witnessing",
+]

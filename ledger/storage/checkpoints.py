@@ -155,6 +155,13 @@ class Checkpoints:
         lines = [parse_note(f"{note.text}\n{r['line']}\n".encode()).signatures[0] for r in cosigs]
         return note.with_signatures(lines)
 
+    def last_cosigned(self, witness: str) -> int:
+        """The largest size ``witness`` cosigned that the ledger stored (0 if none)."""
+        rows = self.sql.rows(
+            "SELECT MAX(size) AS size FROM hoso_cosignatures WHERE witness = %s", [witness]
+        )
+        return 0 if not rows or rows[0]["size"] is None else int(rows[0]["size"])
+
     def add_cosignature(self, *, size: int, signature: NoteSignature) -> Note:
         """Verify and store a witness's cosignature of the checkpoint at ``size``."""
         witness = self.witnesses.get(signature.name)
