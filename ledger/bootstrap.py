@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import OutOfServiceError
@@ -32,6 +33,7 @@ from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.keystore import Keystore
 from ledger.storage.merkle_log import MerkleLog
+from ledger.storage.signer_state import SignerMemory
 from ledger.storage.store import EventStore
 from projections.rule_findings import Auditors
 
@@ -115,6 +117,14 @@ def witnesses(settings: Settings) -> list[CosignatureVerifier]:
     return keys
 
 
+def signer_state_path(settings: Settings) -> Path:
+    """Where the checkpoint signer remembers its last checkpoint (HOSO_SIGNER_STATE_PATH,
+    default ``checkpoint-signer.note`` beside the keystore)."""
+    if settings.signer_state_path is not None:
+        return settings.signer_state_path
+    return settings.keystore_path.with_name("checkpoint-signer.note")
+
+
 def witness_endpoints(settings: Settings) -> list[WitnessEndpoint]:
     """The witnesses the ledger submits its checkpoints to (HOSO_WITNESS_URLS)."""
     return [WitnessEndpoint(w.url, parse_cosignature_vkey(w.vkey)) for w in settings.witness_urls]
@@ -161,6 +171,9 @@ def bootstrap(
             signer=log_signer,
             witnesses=witnesses(settings),
             commits=IndexCommits(store, log),
+            memory=None
+            if log_signer is None
+            else SignerMemory(signer_state_path(settings), log_signer.verifier),
         ),
         keys=KeyRegistry(backend),
         custodian=custodian,

@@ -14,6 +14,7 @@ __all__ = [
     "keys",
     "keystore",
     "merkle_log",
+    "signer_state",
     "sql",
     "status_entries",
     "store",
