@@ -124,7 +124,7 @@ class Policy:
 
 def parse_policy(text: str, *, quorum_required: bool = True) -> Policy:
     """Parse a tlog-policy file; raise MalformedPolicy naming the line."""
-    parts = _Parts()
+    parts = PolicyBuilder()
     for number, raw in enumerate(text.split("\n"), start=1):
         where = f"line {number}"
         if any(ord(c) < 0x20 and c != "\t" for c in raw) or "\x7f" in raw:
@@ -136,15 +136,14 @@ def parse_policy(text: str, *, quorum_required: bool = True) -> Policy:
             parts.add(items[0], items[1:])
         except MalformedError as err:
             raise MalformedPolicy(err.detail, where=where) from err
-    if max(len(parts.logs), len(parts.witnesses), len(parts.groups)) > MAX_ENTRIES:
-        raise MalformedPolicy(f"more than {MAX_ENTRIES} logs, witnesses or groups")
-    if quorum_required and parts.quorum is None:
-        raise MalformedPolicy("no quorum line (write 'quorum none' to need no cosignature)")
-    return Policy(tuple(parts.logs), parts.witnesses, parts.groups, parts.quorum)
+    return parts.policy(quorum_required=quorum_required)
 
 
 @dataclass
-class _Parts:
+class PolicyBuilder:
+    """A policy read line by line (``add`` raises MalformedPolicy for a bad line), for
+    files that mix tlog-policy lines with their own (the verifier's trust file)."""
+
     logs: list[PolicyLog] = field(default_factory=list)
     witnesses: dict[str, PolicyWitness] = field(default_factory=dict)
     groups: dict[str, PolicyGroup] = field(default_factory=dict)
@@ -176,6 +175,13 @@ class _Parts:
             self.quorum = args[0]
         else:
             raise MalformedPolicy(f"unknown line type {kind!r}")
+
+    def policy(self, *, quorum_required: bool = True) -> Policy:
+        if max(len(self.logs), len(self.witnesses), len(self.groups)) > MAX_ENTRIES:
+            raise MalformedPolicy(f"more than {MAX_ENTRIES} logs, witnesses or groups")
+        if quorum_required and self.quorum is None:
+            raise MalformedPolicy("no quorum line (write 'quorum none' to need no cosignature)")
+        return Policy(tuple(self.logs), dict(self.witnesses), dict(self.groups), self.quorum)
 
 
 def _arity(args: list[str], least: int, most: int) -> None:

@@ -121,3 +121,26 @@ def test_a_failed_write_leaves_the_old_state(tmp_path: Path) -> None:
         write_durably(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_serve_refuses_a_bad_configuration_before_listening(tmp_path: Path) -> None:
+    key = tmp_path / "w.key"
+    create_key_file(key, name="witness.test/w1", seed=b"\x07" * 32)
+    base = ["witness", "serve", "--key", str(key), "--state", str(tmp_path / "s.json")]
+    none = CliRunner().invoke(app, base)
+    assert none.exit_code == 3
+    assert "no log to witness" in none.output
+    bad = tmp_path / "logs.policy"
+    bad.write_text("log not-a-vkey\n")
+    malformed = CliRunner().invoke(app, [*base, "--logs", str(bad)])
+    assert malformed.exit_code == 2
+    assert "policy.syntax" in malformed.output
+    (tmp_path / "s.json").write_text("{}")
+    log = ToyLog()
+    broken = CliRunner().invoke(app, [*base, "--log", log.key.verifier.vkey])
+    assert broken.exit_code == 2
+    assert "witness.state_file" in broken.output
+    missing = CliRunner().invoke(
+        app, ["witness", "serve", "--key", str(tmp_path / "nope"), "--state", "s", "--log", "x"]
+    )
+    assert missing.exit_code == 3
