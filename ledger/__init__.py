@@ -2,6 +2,7 @@
 
 The package's rooms, top to bottom (docs/architecture.md; import-linter holds the
 layers): :mod:`ledger.cli` (the ``hoso`` command), :mod:`ledger.demo`,
+:mod:`ledger.witness` (a standalone tlog-witness, beside the API),
 :mod:`ledger.bootstrap` and :mod:`ledger.settings` (the composition root),
 :mod:`ledger.privacy`, :mod:`ledger.services`, :mod:`ledger.storage`,
 :mod:`ledger.domain` (pure) and :mod:`ledger.core` (pure). Each package's
@@ -21,4 +22,5 @@ __all__ = [
     "services",
     "settings",
     "storage",
+    "witness",
 ]

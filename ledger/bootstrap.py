@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import OutOfServiceError
@@ -23,6 +24,7 @@ from ledger.privacy.crypto import MasterKey, MasterKeys
 from ledger.privacy.service import PersonalData
 from ledger.privacy.vault import Vault
 from ledger.services.dossiers import DossierPolicy, DossierService
+from ledger.services.witnessing import WitnessClient, WitnessEndpoint
 from ledger.settings import Settings, secret_bytes
 from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.commits import IndexCommits
@@ -31,6 +33,7 @@ from ledger.storage.database import Backend, open_backend
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.keystore import Keystore
 from ledger.storage.merkle_log import MerkleLog
+from ledger.storage.signer_state import SignerMemory
 from ledger.storage.sql import Sql
 from ledger.storage.store import EventStore
 from projections.rule_findings import Auditors
@@ -88,6 +91,13 @@ class Ledger:
             raise KeystoreClosed("open the keystore to sign (HOSO_KEYSTORE_PASSPHRASE)")
         return self.custodian
 
+    def witness_clients(self) -> list[WitnessClient]:
+        """A client for each witness in HOSO_WITNESS_URLS, over this ledger's checkpoints."""
+        return [
+            WitnessClient(e, self.checkpoints, timeout_s=self.settings.witness_timeout_s)
+            for e in witness_endpoints(self.settings)
+        ]
+
     def auditors(self) -> Auditors:
         """The post-audit rules over this ledger, for the rule-findings projection."""
         return Auditors(
@@ -114,7 +124,26 @@ def authorities(settings: Settings) -> dict[KeyId, PublicKey]:
 
 
 def witnesses(settings: Settings) -> list[CosignatureVerifier]:
-    return [parse_cosignature_vkey(v) for v in settings.witness_keys]
+    """The witnesses whose cosignatures the ledger accepts: HOSO_WITNESS_KEYS and the
+    keys of HOSO_WITNESS_URLS."""
+    keys = [parse_cosignature_vkey(v) for v in settings.witness_keys]
+    for endpoint in witness_endpoints(settings):
+        if endpoint.key not in keys:
+            keys.append(endpoint.key)
+    return keys
+
+
+def signer_state_path(settings: Settings) -> Path:
+    """Where the checkpoint signer remembers its last checkpoint (HOSO_SIGNER_STATE_PATH,
+    default ``checkpoint-signer.note`` beside the keystore)."""
+    if settings.signer_state_path is not None:
+        return settings.signer_state_path
+    return settings.keystore_path.with_name("checkpoint-signer.note")
+
+
+def witness_endpoints(settings: Settings) -> list[WitnessEndpoint]:
+    """The witnesses the ledger submits its checkpoints to (HOSO_WITNESS_URLS)."""
+    return [WitnessEndpoint(w.url, parse_cosignature_vkey(w.vkey)) for w in settings.witness_urls]
 
 
 def bootstrap(
@@ -173,6 +202,9 @@ def bootstrap(
             signer=log_signer,
             witnesses=witnesses(settings),
             commits=IndexCommits(store, log),
+            memory=None
+            if log_signer is None
+            else SignerMemory(signer_state_path(settings), log_signer.verifier),
         ),
         keys=KeyRegistry(backend),
         custodian=custodian,

@@ -14,9 +14,10 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.core.checkpoint import parse_cosignature_vkey
 from ledger.core.errors import MalformedError
 from ledger.core.note import parse_ed25519_vkey
 
@@ -26,6 +27,15 @@ DEFAULT_ORIGIN = "hoso.example/hanoi"
 # refuses to start with them (or without secrets): see docs/privacy.md §Keys.
 DEV_VAULT_KEY = hashlib.sha256(b"hoso development vault key - NOT SECRET").hexdigest()
 DEV_INDEX_KEY = hashlib.sha256(b"hoso development index key - NOT SECRET").hexdigest()
+
+
+class WitnessUrl(BaseModel):
+    """A C2SP tlog-witness the ledger submits its checkpoints to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="The witness's submission prefix (POST <url>/add-checkpoint)")
+    vkey: str = Field(description="The witness's cosignature vkey (C2SP, type 0x04)")
 
 
 class Settings(BaseSettings):
@@ -67,6 +77,19 @@ class Settings(BaseSettings):
     witness_keys: list[str] = Field(
         default_factory=list,
         description="vkeys (C2SP, type 0x04) of witnesses whose cosignatures the ledger accepts",
+    )
+    witness_urls: list[WitnessUrl] = Field(
+        default_factory=list,
+        description='Witnesses the ledger POSTs add-checkpoint to, as [{"url": ..., "vkey":'
+        " ...}]; their vkeys are accepted like HOSO_WITNESS_KEYS",
+    )
+    witness_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds to wait for one witness's answer"
+    )
+    signer_state_path: Path | None = Field(
+        None,
+        description="The checkpoint signer's memory of its last checkpoint, outside the"
+        " database (default: checkpoint-signer.note beside the keystore)",
     )
     catalogue_path: Path | None = Field(
         None, description="Procedure catalogue JSON replacing the shipped one (docs/domain-time.md)"
@@ -154,6 +177,11 @@ class Settings(BaseSettings):
         secret_bytes(self.index_key, name="HOSO_INDEX_KEY")
         for i, old in enumerate(self.vault_old_keys):
             secret_bytes(old, name=f"HOSO_VAULT_OLD_KEYS[{i}]")
+        for i, witness in enumerate(self.witness_urls):
+            try:
+                parse_cosignature_vkey(witness.vkey)
+            except MalformedError as err:
+                raise ValueError(f"HOSO_WITNESS_URLS[{i}].vkey: {err.detail}") from err
         if self.log_vkey is not None:
             try:
                 parse_ed25519_vkey(self.log_vkey)

@@ -1,4 +1,5 @@
-"""Steps 5 (roots), 6 (checkpoints) and 7 (cosignatures): what anchors the log.
+"""Steps 5 (roots), 6 (checkpoints) and 7 (cosignatures and the trust file's quorum):
+what anchors the log.
 
 Every stored checkpoint note is parsed and verified under the trusted log key
 (step 6) before the log is read, so pass 1 knows at which sizes to keep the
@@ -19,6 +20,7 @@ from ledger.core.checkpoint import Checkpoint, open_checkpoint, verify_cosignatu
 from ledger.core.errors import HosoError
 from ledger.core.hashing import Hash
 from ledger.core.note import Note
+from ledger.core.policy import QuorumNotMet
 from verify.checks import (
     CheckpointFork,
     CheckpointMissing,
@@ -48,9 +50,10 @@ def open_checkpoints(notes: Iterable[bytes], trust: TrustRoots, findings: Findin
             findings.error(err, step=6, where=where)
             continue
         names: set[str] = set()
-        for witness in trust.witnesses:  # one at a time: a bad line voids no other's
+        for name, witness in trust.named_witnesses():  # one at a time: a bad line voids no other's
             try:
-                names.update(verify_cosignatures(note, [witness]))
+                if verify_cosignatures(note, [witness]):
+                    names.add(name)
             except HosoError as err:
                 findings.error(err, step=7, where=f"checkpoint of size {checkpoint.size}")
         anchors.append(Anchor(checkpoint, note, tuple(sorted(names))))
@@ -94,6 +97,17 @@ def open_checkpoints(notes: Iterable[bytes], trust: TrustRoots, findings: Findin
                 where=f"size {latest.checkpoint.size}",
                 expected=f">= {trust.min_witnesses}",
                 found=len(cosigned),
+            ),
+            step=7,
+        )
+    quorum = trust.policy.quorum
+    if quorum is not None and not trust.policy.witnessed(quorum, cosigned):
+        findings.error(
+            QuorumNotMet(
+                "the latest checkpoint's cosignatures do not meet the trust file's quorum",
+                where=f"size {latest.checkpoint.size}",
+                expected=quorum,
+                found=", ".join(sorted(cosigned)) or "no trusted witness",
             ),
             step=7,
         )

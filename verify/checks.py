@@ -71,8 +71,8 @@ STEPS: Final = (
     Step(
         7,
         "cosignatures",
-        "witness cosignatures",
-        ("cosignature.invalid", "cosignature.missing"),
+        "witness cosignatures, and the trust file's quorum",
+        ("cosignature.invalid", "cosignature.missing", "cosignature.quorum"),
     ),
     Step(
         8,

@@ -11,6 +11,12 @@ The trust file (docs/verify.md §Trust file) is UTF-8 text, one root per line::
     min-witnesses 1                                  (optional; default 0)
 
 ``origin`` may be left out when there is one log key: it is the key's name.
+
+The witness policy may also be written in C2SP tlog-policy syntax
+(c2sp.org/tlog-policy, :mod:`ledger.core.policy`): ``witness <name> <vkey> [<url>]``
+names a witness (``witness <vkey>`` names it after its key), ``log <vkey> [<url>]``
+takes a URL, and ``group <name> all|any|<k> <name>...`` and ``quorum <name>|none``
+define the cosignatures the latest checkpoint needs (``cosignature.quorum``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field
 from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import MalformedError
 from ledger.core.note import Ed25519Verifier, parse_ed25519_vkey
+from ledger.core.policy import Policy, PolicyBuilder
 from ledger.core.signing import KeyId, PublicKey, key_id
 from verify.checks import MalformedTrust
 
@@ -31,6 +38,17 @@ class TrustRoots:
     authorities: dict[KeyId, PublicKey]
     witnesses: tuple[CosignatureVerifier, ...] = ()
     min_witnesses: int = 0
+    policy: Policy = field(default_factory=Policy)
+    """The witnesses by their trust-file names, the groups and the quorum (if any)."""
+    witness_names: tuple[str, ...] = ()
+    """Each witness's trust-file name, in ``witnesses`` order (the short form's is its key
+    name, so a witness's old and new keys count as one witness)."""
+
+    def named_witnesses(self) -> list[tuple[str, CosignatureVerifier]]:
+        """(trust-file name, key) of every witness."""
+        if len(self.witness_names) == len(self.witnesses):
+            return list(zip(self.witness_names, self.witnesses, strict=True))
+        return [(w.name, w) for w in self.witnesses]
 
     def log_public_keys(self) -> dict[KeyId, PublicKey]:
         """The log keys by hoso key id: they also sign the index commits."""
@@ -44,17 +62,32 @@ class _Lines:
     authorities: dict[KeyId, PublicKey] = field(default_factory=dict)
     witnesses: list[CosignatureVerifier] = field(default_factory=list)
     min_witnesses: int = 0
+    policy: PolicyBuilder = field(default_factory=PolicyBuilder)
+    witness_names: list[str] = field(default_factory=list)
 
     def take(self, kind: str, value: str, where: str) -> None:
+        items = value.split()
         if kind == "origin":
             self.origin = value
         elif kind == "log":
-            self.logs.append(parse_ed25519_vkey(value))
+            if not 1 <= len(items) <= 2:
+                raise MalformedTrust("a log line is 'log <vkey> [<url>]'", where=where)
+            self.logs.append(parse_ed25519_vkey(items[0]))
         elif kind == "authority":
             public_key = parse_ed25519_vkey(value).public_key
             self.authorities[key_id(public_key)] = public_key
+        elif kind == "witness" and len(items) == 1:  # hoso's short form: named after its key
+            key = parse_cosignature_vkey(items[0])
+            if key.name not in self.policy.witnesses:  # a second key of one witness: one name
+                self.policy.add("witness", [key.name, items[0]])
+            self.witnesses.append(key)
+            self.witness_names.append(key.name)
         elif kind == "witness":
-            self.witnesses.append(parse_cosignature_vkey(value))
+            self.policy.add("witness", items)
+            self.witnesses.append(self.policy.witnesses[items[0]].key)
+            self.witness_names.append(items[0])
+        elif kind in ("group", "quorum"):
+            self.policy.add(kind, items)
         elif kind == "min-witnesses" and value.isdigit():
             self.min_witnesses = int(value)
         else:
@@ -86,10 +119,16 @@ def parse_trust(text: str) -> TrustRoots:
         if len(names) != 1:
             raise MalformedTrust("several log key names: give the 'origin' line")
         origin = names.pop()
+    try:
+        policy = lines.policy.policy(quorum_required=False)
+    except MalformedError as err:
+        raise MalformedTrust(f"[{err.check}] {err.detail}") from err
     return TrustRoots(
         origin,
         tuple(lines.logs),
         lines.authorities,
         tuple(lines.witnesses),
         lines.min_witnesses,
+        policy,
+        tuple(lines.witness_names),
     )

@@ -21,6 +21,7 @@ from ledger.cli import (
     projections,
     seal,
     verify,
+    witness,
 )
 
 __all__ = ["app", "main"]
@@ -48,7 +49,7 @@ def _root(
     """hoso: a signed, verifiable ledger for electronic administrative dossiers."""
 
 
-for group in (demo, keys, log, dossier, audit, privacy, projections, verify, seal, api):
+for group in (demo, keys, log, dossier, audit, privacy, projections, verify, seal, api, witness):
     group.register(app)
 
 

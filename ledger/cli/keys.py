@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from ledger.bootstrap import Ledger, bootstrap
+from ledger.bootstrap import Ledger, bootstrap, witnesses
 from ledger.cli.common import DbOption, fail, opened, passphrase, settings_for
 from ledger.core.chain import next_body
 from ledger.core.encoding import Value
@@ -136,7 +136,7 @@ def keys_trust_file(db: str | None = DbOption) -> None:
             fail(f"the keystore has no log key {ledger.settings.log_key_name!r}", 3)
         lines = [f"origin {ledger.settings.origin}", f"log {signer.verifier.vkey}"]
         lines += [f"authority {vkey}" for vkey in ledger.settings.authority_keys]
-        lines += [f"witness {vkey}" for vkey in ledger.settings.witness_keys]
+        lines += [f"witness {w.vkey}" for w in witnesses(ledger.settings)]
         typer.echo("\n".join(lines))
 
 

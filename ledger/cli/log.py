@@ -19,6 +19,7 @@ import typer
 from ledger.bootstrap import Ledger
 from ledger.cli.common import DbOption, fail, opened
 from ledger.core.checkpoint import parse_checkpoint_text
+from ledger.services.witnessing import Outcome, WitnessPool, witness_once
 from ledger.storage.outage import Backoff, ride_out
 
 checkpoint_app = typer.Typer(help="Signed checkpoints (C2SP tlog-checkpoint).")
@@ -80,29 +81,51 @@ def integrate(
     max_seconds: float = typer.Option(0.0, help="Stop following after N seconds (0: never)"),
     db: str | None = DbOption,
 ) -> None:
-    """Integrate stored events into the Merkle log (exactly once, resumable)."""
+    """Integrate stored events into the Merkle log (exactly once, resumable).
+
+    With checkpoints, each one goes to the witnesses of HOSO_WITNESS_URLS: when
+    following, from one background thread per witness (a slow witness never holds up
+    the loop); otherwise once, before the command ends."""
     with opened(db, keystore=checkpoint_every > 0) as ledger:
+        clients = ledger.witness_clients() if checkpoint_every > 0 else []
+        pool = WitnessPool(clients, report=_report).start() if follow and clients else None
         started = last_checkpoint = time.monotonic()
         backoff = Backoff()
-        while True:
-            try:
-                added = ledger.log.integrate()
-                if added:
-                    typer.echo(f"integrated {added} leaves; tree size {ledger.log.size()}")
-                now = time.monotonic()
-                if checkpoint_every > 0 and now - last_checkpoint >= checkpoint_every:
-                    note = ledger.checkpoints.sign(now_us=ledger.clock_us())
-                    typer.echo(f"checkpoint at size {parse_checkpoint_text(note.text).size}")
-                    last_checkpoint = now
-                backoff.succeeded()
-            except Exception as err:  # following: an outage is waited out (logged)
-                if not follow:
-                    raise
-                ride_out(err, backoff, log, "integrate --follow", ledger.backend)
-                now = time.monotonic()
-            if not follow or (max_seconds and now - started >= max_seconds):
-                break
-            time.sleep(poll)
+        try:
+            while True:
+                try:
+                    added = ledger.log.integrate()
+                    if added:
+                        typer.echo(f"integrated {added} leaves; tree size {ledger.log.size()}")
+                    now = time.monotonic()
+                    if checkpoint_every > 0 and now - last_checkpoint >= checkpoint_every:
+                        note = ledger.checkpoints.sign(now_us=ledger.clock_us())
+                        typer.echo(f"checkpoint at size {parse_checkpoint_text(note.text).size}")
+                        last_checkpoint = now
+                        if pool is not None:
+                            pool.notify()
+                        elif clients:
+                            for outcome in witness_once(clients):
+                                _report(outcome)
+                    backoff.succeeded()
+                except Exception as err:  # following: an outage is waited out (logged)
+                    if not follow:
+                        raise
+                    ride_out(err, backoff, log, "integrate --follow", ledger.backend)
+                    now = time.monotonic()
+                if not follow or (max_seconds and now - started >= max_seconds):
+                    break
+                time.sleep(poll)
+        finally:
+            if pool is not None:
+                pool.stop()
+
+
+def _report(outcome: Outcome) -> None:
+    if outcome.error is not None:
+        typer.echo(f"witness {outcome.witness}: {outcome.error}", err=True)
+    elif outcome.size is not None:
+        typer.echo(f"witness {outcome.witness}: cosigned size {outcome.size}")
 
 
 @checkpoint_app.command("sign")
@@ -111,6 +134,37 @@ def checkpoint_sign(db: str | None = DbOption) -> None:
     with opened(db, keystore=True) as ledger:
         ledger.log.integrate()
         typer.echo(ledger.checkpoints.sign(now_us=ledger.clock_us()).serialise().decode(), nl=False)
+
+
+@checkpoint_app.command("witness")
+def checkpoint_witness(
+    attempts: int = typer.Option(3, min=1, help="Tries per witness"),
+    backoff: float = typer.Option(1.0, min=0, help="Seconds before the 2nd try (doubling)"),
+    db: str | None = DbOption,
+) -> None:
+    """Submit the latest checkpoint to every witness of HOSO_WITNESS_URLS (C2SP
+    tlog-witness add-checkpoint) and store their cosignatures; exit 1 if one failed."""
+    with opened(db) as ledger:
+        clients = ledger.witness_clients()
+        if not clients:
+            fail("no witness configured: set HOSO_WITNESS_URLS", 3)
+        failed = clients
+        delay = backoff
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(delay)
+                delay *= 2
+            outcomes = witness_once(failed)
+            for outcome in outcomes:
+                if outcome.error is None or attempt == attempts - 1:
+                    _report(outcome)
+            failed = [c for c, o in zip(failed, outcomes, strict=True) if o.error is not None]
+            if not failed:
+                break
+        for client in clients:
+            client.close()
+        if failed:
+            raise typer.Exit(1)
 
 
 @checkpoint_app.command("show")

@@ -17,9 +17,11 @@ __all__ = [
     "index",
     "merkle",
     "note",
+    "policy",
     "registry",
     "seal",
     "seal_trust",
     "signing",
     "status_list",
+    "witness",
 ]

@@ -171,9 +171,14 @@ class Cosigner:
 
     def cosign(self, checkpoint: Checkpoint, *, timestamp: int) -> NoteSignature:
         """Cosign ``checkpoint`` as of ``timestamp`` (POSIX seconds, from the caller's clock)."""
+        return self.cosign_text(checkpoint.text(), timestamp=timestamp)
+
+    def cosign_text(self, text: str, *, timestamp: int) -> NoteSignature:
+        """Cosign a checkpoint's whole note text (extension lines included: a witness
+        cosigns what the log signed)."""
         if not 0 <= timestamp <= MAX_TIMESTAMP:
             raise MalformedCheckpoint(f"cosignature timestamp {timestamp} is out of range")
-        raw = self.signer.sign(cosignature_message(checkpoint.text(), timestamp))
+        raw = self.signer.sign(cosignature_message(text, timestamp))
         return NoteSignature(
             check_key_name(self.name), self.verifier.key_id, struct.pack(">Q", timestamp) + raw
         )

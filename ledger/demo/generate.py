@@ -151,6 +151,7 @@ class GeneratedLedger:
             f"log {self.log_vkey}\n"
             f"authority {self.authority_vkey}\n"
             f"witness {self.witness_vkey}\n"
+            f"quorum {WITNESS_NAME}\n"
         )
 
     def keys(self) -> GeneratedKeys:

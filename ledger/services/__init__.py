@@ -1,6 +1,7 @@
 """Application services over storage: the dossier service (commands in, signed events
-out), the inspector's audit report, offline bundles, the verifier's database source, and
-the QR seals."""
+out), the inspector's audit report, offline bundles, the verifier's database source,
+the QR seals, and the ledger's side of C2SP tlog-witness (submitting checkpoints to
+witnesses)."""
 
 __all__ = [
     "audit_report",
@@ -10,4 +11,5 @@ __all__ = [
     "seals",
     "status_lists",
     "verify_source",
+    "witnessing",
 ]

@@ -4,8 +4,11 @@ The ledger signs a C2SP checkpoint (origin, size, root) on demand or
 periodically, and keeps every one it issued. With the event store at hand, every
 checkpoint first commits the stream index (:mod:`ledger.storage.commits`) and ends
 right after an exact commit, so it proves each stream's whole history up to it.
-Before signing it checks the new tree is consistent with the last checkpoint, so it
-can never sign a fork.
+Before signing it checks the new tree is consistent with the last checkpoint stored,
+and, given a :class:`~ledger.storage.signer_state.SignerMemory`, with the last one the
+log key signed as remembered outside the database (a consistency proof out of the
+stored tree; ``checkpoint.fork_refused`` otherwise), so a rolled-back or rewritten
+database can't make it sign a fork.
 A witness's cosignature is accepted only if it verifies under the witness's
 configured key and the witness's previous cosigned checkpoint is consistent
 with this one.
@@ -23,11 +26,19 @@ from ledger.core.checkpoint import (
     sign_checkpoint,
     split_cosignature,
 )
-from ledger.core.errors import NotFoundError, OutOfServiceError, StateConflict, VerificationError
+from ledger.core.errors import (
+    ConsistencyProofFailed,
+    MalformedProof,
+    NotFoundError,
+    OutOfServiceError,
+    StateConflict,
+    VerificationError,
+)
 from ledger.core.note import Ed25519NoteSigner, Note, NoteSignature, parse_note
 from ledger.storage.commits import IndexCommits
 from ledger.storage.errors import StreamConflict
 from ledger.storage.merkle_log import MerkleLog
+from ledger.storage.signer_state import ForkRefused, SignerMemory
 
 COMMIT_ATTEMPTS = 10
 
@@ -58,14 +69,17 @@ class Checkpoints:
         signer: Ed25519NoteSigner | None,
         witnesses: Sequence[CosignatureVerifier] = (),
         commits: IndexCommits | None = None,
+        memory: SignerMemory | None = None,
     ) -> None:
         """``signer`` is the log key; without it the checkpoints are read-only. With
-        ``commits`` every checkpoint commits the stream index first."""
+        ``commits`` every checkpoint commits the stream index first; with ``memory``
+        the signer refuses any tree not consistent with the last checkpoint it signed."""
         self.log = log
         self.sql = log.sql
         self.signer = signer
         self.witnesses = {w.name: w for w in witnesses}
         self.commits = commits
+        self.memory = memory
 
     def log_key(self) -> Ed25519NoteSigner:
         """The log key (``checkpoint.no_log_key`` when none is loaded)."""
@@ -77,8 +91,12 @@ class Checkpoints:
         """Sign a checkpoint: after an exact index commit when the index is kept, else at
         the integrated size (or return the one already signed at that size)."""
         signer = self.log_key()
+        self._check_remembered(self.log.size())  # before the index commit signs anything
         size = self.log.size() if self.commits is None else self._commit_index(signer, now_us)
-        return self._sign_at(size, signer, now_us)
+        if self.memory is None:
+            return self._sign_at(size, signer, now_us)
+        with self.memory.step():
+            return self._sign_at(size, signer, now_us)
 
     def _commit_index(self, signer: Ed25519NoteSigner, now_us: int) -> int:
         """Integrate, commit the index, integrate; the size of the checkpoint that ends
@@ -103,11 +121,44 @@ class Checkpoints:
             f"no exact index commit in {COMMIT_ATTEMPTS} attempts", found=self.log.size()
         )
 
+    def _check_remembered(self, size: int, root: bytes | None = None) -> None:
+        """Refuse (``checkpoint.fork_refused``) a tree of ``size`` (and ``root``, default the
+        stored tree's) not proven consistent with the last checkpoint the signer
+        remembers: a consistency proof from it, out of the stored tree."""
+        if self.memory is None:
+            return
+        last = self.memory.last()
+        if last is None or last.size == 0:
+            return
+        where = f"signer state {self.memory.path}"
+        if last.size > size:
+            raise ForkRefused(
+                "the tree is smaller than the last checkpoint this log key signed",
+                where=where,
+                expected=last.size,
+                found=size,
+            )
+        new_root = self.log.root(size) if root is None else root
+        proof = [] if last.size == size else self.log.consistency_proof(size1=last.size, size2=size)
+        try:
+            merkle.verify_consistency(
+                size1=last.size, size2=size, root1=last.root, root2=new_root, proof=proof
+            )
+        except (ConsistencyProofFailed, MalformedProof) as err:
+            raise ForkRefused(
+                f"the tree is not consistent with the last checkpoint this log key signed"
+                f" (size {last.size}): {err.detail}",
+                where=where,
+                expected=last.root,
+                found=new_root,
+            ) from err
+
     def _sign_at(self, size: int, signer: Ed25519NoteSigner, now_us: int) -> Note:
         existing = self.note_at(size)
         if existing is not None:
             return existing
         checkpoint = Checkpoint(origin=signer.name, size=size, root=self.log.root(size))
+        self._check_remembered(size, checkpoint.root)
         last = self.latest()
         if last is not None and last[0].size > 0:
             previous = last[0]
@@ -120,6 +171,8 @@ class Checkpoints:
                 proof=proof,
             )
         note = sign_checkpoint(checkpoint, signer)
+        if self.memory is not None:
+            self.memory.remember(note)  # durable before anyone can see the note
         with self.sql.transaction() as curs:
             curs.execute(
                 "INSERT INTO hoso_checkpoints (size, root, note, signed_us)"
@@ -165,6 +218,13 @@ class Checkpoints:
         )
         lines = [parse_note(f"{note.text}\n{r['line']}\n".encode()).signatures[0] for r in cosigs]
         return note.with_signatures(lines)
+
+    def last_cosigned(self, witness: str) -> int:
+        """The largest size ``witness`` cosigned that the ledger stored (0 if none)."""
+        rows = self.sql.rows(
+            "SELECT MAX(size) AS size FROM hoso_cosignatures WHERE witness = %s", [witness]
+        )
+        return 0 if not rows or rows[0]["size"] is None else int(rows[0]["size"])
 
     def add_cosignature(self, *, size: int, signature: NoteSignature) -> Note:
         """Verify and store a witness's cosignature of the checkpoint at ``size``."""

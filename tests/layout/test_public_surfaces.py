@@ -23,6 +23,7 @@ PACKAGES = (
     "ledger.services.seals",
     "ledger.demo",
     "ledger.demo.generator",
+    "ledger.witness",
     "projections",
     "projections.views",
     "api",

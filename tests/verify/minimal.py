@@ -216,6 +216,8 @@ class MinimalLedger:
     more_witnesses: list[Cosigner] = field(default_factory=list)
     extra_notes: list[bytes] = field(default_factory=list)
     min_witnesses: int = 1
+    policy_lines: str = ""
+    """Further trust-file lines (tlog-policy witnesses, groups, a quorum)."""
     now_us: int = NOW_US
 
     # --- the log -----------------------------------------------------------------
@@ -443,6 +445,7 @@ class MinimalLedger:
             f"authority {authority}\n"
             + "".join(f"witness {w.verifier.vkey}\n" for w in self.witnesses())
             + f"min-witnesses {self.min_witnesses}\n"
+            + self.policy_lines
         )
 
     def trust(self) -> TrustRoots:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 import pytest
 
 from ledger.core import encoding
-from ledger.core.checkpoint import Checkpoint, sign_checkpoint
+from ledger.core.checkpoint import Checkpoint, Cosigner, sign_checkpoint
 from ledger.core.event import parse_record
 from ledger.core.hashing import Hash
 from ledger.core.index import root_of
@@ -565,6 +565,26 @@ def plant_cosignature_missing() -> Planted:
     ]
 
 
+def plant_cosignature_quorum() -> Planted:
+    """The trust file's quorum wants both the ledger's witness and one that never cosigned
+    (C2SP tlog-policy lines); one cosignature is enough for ``min-witnesses 1``."""
+    ledger = clean_ledger()
+    spare = Cosigner("witness.test/spare", Signer(b"\x09" * 32))
+    ledger.policy_lines = (
+        f"witness spare {spare.verifier.vkey}\ngroup both all {WITNESS_NAME} spare\nquorum both\n"
+    )
+    return ledger, [
+        Expect(
+            "cosignature.quorum",
+            7,
+            "integrity",
+            where=f"size {LATEST}",
+            expected=quoted("both"),
+            found=quoted(WITNESS_NAME),
+        )
+    ]
+
+
 # --- step 8: due dates -----------------------------------------------------------------------
 
 
@@ -766,6 +786,7 @@ PLANTS: dict[str, Plant] = {
     "checkpoint.missing": plant_checkpoint_missing,
     "cosignature.invalid": plant_cosignature_invalid,
     "cosignature.missing": plant_cosignature_missing,
+    "cosignature.quorum": plant_cosignature_quorum,
     "rule.due_date_mismatch": plant_due_date_mismatch,
     "due.version_unknown": plant_due_version_unknown,
     "rule.illegal_event": plant_rule_illegal_event,
