@@ -7,6 +7,7 @@ replay resumes the standby answers the same."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,7 +84,13 @@ def test_reads_go_to_the_standby_and_writes_are_read_back(
 
             replay(standby, paused=False)
             wait_replayed(primary, standby)
+            # Replication is asynchronous: the standby answers the same once it has
+            # replayed and its hot-standby snapshot moved on (within seconds).
+            deadline = time.monotonic() + 10
             caught_up = client.get(path, headers=officer).json()
+            while caught_up != own and time.monotonic() < deadline:
+                time.sleep(0.1)
+                caught_up = client.get(path, headers=officer).json()
             assert caught_up == own
     finally:
         ledger.close()
