@@ -34,6 +34,11 @@ from ledger.storage.sql import EVENTS_TABLE, Cursor, Sql
 
 CHUNK = 50_000
 """Log entries per build chunk: the build's memory is about this many entries' worth."""
+CACHE_DEPTH = 16
+"""Depths of the trie a builder keeps in memory (:class:`IndexStore`)."""
+_CACHE_CATCH_UP = 4 * CHUNK
+"""Entries built elsewhere past which the cache is dropped rather than mended."""
+_BUILD_LOCK = 0x686F736F_696E6478  # "hosoindx": the advisory lock builders take
 PATH_BATCH = 40
 """Depths of a key's path read per query by :meth:`IndexStore.prove`."""
 
@@ -69,6 +74,16 @@ _UPSERT_ROOT = (
 )
 
 
+@dataclass(slots=True)
+class _Change:
+    """What one build chunk does to a stream: first and last positions, head, results."""
+
+    first: int
+    n: int
+    head: bytes
+    results: list[tuple[str, int, str, dict[str, Any]]]
+
+
 @dataclass(frozen=True, slots=True)
 class Built:
     """A built index version: the log size it covers, its root, how many streams."""
@@ -83,9 +98,15 @@ def prefix_bytes(depth: int, prefix: int) -> bytes:
 
 
 class IndexStore:
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, cache_depth: int = CACHE_DEPTH) -> None:
+        """``cache_depth``: the trie's nodes above this depth are kept in memory between
+        builds (at most ``2**cache_depth`` of them: about 30 MB at the default), so a
+        build reads only the deeper part of each changed stream's path."""
         self.backend = backend
         self.sql: Sql = backend.sql
+        self.cache_depth = cache_depth
+        self._cache: dict[tuple[int, int], Node] = {}
+        self._cache_version: int | None = None  # the version the cache holds the trie at
 
     # --- reads --------------------------------------------------------------------
 
@@ -197,40 +218,46 @@ class IndexStore:
     # --- build ------------------------------------------------------------------
 
     def build(self, *, end: int) -> Built:
-        """Bring the index up to the log's first ``end`` entries; return the new version."""
-        last = self.latest_built(at_most=end)
-        if last is not None and last.version == end:
-            return last
-        start = 0 if last is None else last.version
-        root = Child(index.EMPTY, None) if last is None else last.root
-        streams = 0 if last is None else last.streams
-        for first in range(start, end, CHUNK):
-            changed = self._changes(first, min(first + CHUNK, end))
-            root, added = self._apply(changed, version=end, root=root)
-            streams += added
-        with self.sql.transaction() as curs:
-            curs.execute(_UPSERT_ROOT, [end, root.hash, root.leaf_key, streams])
-        return Built(end, root, streams)
+        """Bring the index up to the log's first ``end`` entries; return that version.
 
-    def _changes(self, first: int, stop: int) -> dict[str, tuple[int, bytes, list[Any]]]:
-        """Per stream changed by log entries [first, stop): its last (n, event hash) there,
-        and the result changes of its result events, in stream order."""
+        Chunk by chunk, each chunk one transaction that writes its nodes, values and root
+        at the version it ends at (a true index of that shorter prefix): an interrupted
+        build leaves only whole versions behind. Builders serialise on a lock (PostgreSQL:
+        an advisory transaction lock); one that finds its version already built by another
+        (a follower, :meth:`follow`, and a checkpoint signer building the tail) keeps
+        that one and goes on from it."""
+        while True:
+            last = self.latest_built(at_most=end)
+            if last is not None and last.version == end:
+                return last
+            start = 0 if last is None else last.version
+            stop = min(start + CHUNK, end)
+            self._sync_cache(last)
+            self._apply(self._changes(start, stop), base=last, version=stop)
+
+    def _changes(self, first: int, stop: int) -> dict[str, _Change]:
+        """Per stream changed by log entries [first, stop): its first and last positions
+        there, its last event hash, and the result changes of its result events, in
+        stream order."""
         rows = self.sql.rows(
             "SELECT stream, n, event_hash, notification_id FROM hoso_leaves"
             " WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index",
             [first, stop],
         )
-        changed: dict[str, tuple[int, bytes, list[Any]]] = {}
+        changed: dict[str, _Change] = {}
         for r in rows:
-            stream = str(r["stream"])
-            results = changed[stream][2] if stream in changed else []
-            changed[stream] = (int(r["n"]), bytes(r["event_hash"]), results)
+            stream, n = str(r["stream"]), int(r["n"])
+            was = changed.get(stream)
+            if was is None:
+                changed[stream] = _Change(n, n, bytes(r["event_hash"]), [])
+            else:
+                was.n, was.head = n, bytes(r["event_hash"])
         if not rows:
             return changed
         low, high = int(rows[0]["notification_id"]), int(rows[-1]["notification_id"])
         for event in self._result_events(low, high):
             if event[0] in changed:
-                changed[event[0]][2].append(event)
+                changed[event[0]].results.append(event)
         return changed
 
     def _result_events(self, low: int, high: int) -> Iterator[tuple[str, int, str, dict[str, Any]]]:
@@ -247,28 +274,35 @@ class IndexStore:
             payload = parse_stored(bytes(r["state"])).body.payload
             yield str(r["originator_id"]), int(r["originator_version"]), str(r["topic"]), payload
 
-    def _apply(
-        self, changed: dict[str, tuple[int, bytes, list[Any]]], *, version: int, root: Child
-    ) -> tuple[Child, int]:
+    def _apply(self, changed: dict[str, _Change], *, base: Built | None, version: int) -> None:
+        """Write the index at ``version``: ``base`` (None: empty) with ``changed`` set."""
+        root = Child(index.EMPTY, None) if base is None else base.root
+        at = 0 if base is None else base.version
         keys = {index_key(s): s for s in changed}
-        before = self.values(sorted(keys), version=version)
+        # A stream whose first event here is its first event at all is new: the index
+        # covers a prefix of the log, and a stream's events are in the log in order.
+        known = sorted(k for k, s in keys.items() if changed[s].first > 1)
+        before = self.values(known, version=at) if base is not None and known else {}
         states: dict[bytes, bytes] = {}
         for key, stream in keys.items():
-            n, head, results = changed[stream]
+            change = changed[stream]
             old = before.get(key)
-            changes = tuple(c for _, at, topic, p in results for c in result_changes(topic, p, at))
+            results = tuple(
+                c for _, n, topic, p in change.results for c in result_changes(topic, p, n)
+            )
             state = next_state(
                 None if old is None else index.parse_state(old),
                 stream=stream,
-                n=n,
-                head=head,
-                changes=changes,
+                n=change.n,
+                head=change.head,
+                changes=results,
             )
             states[key] = state.encode()
-        reader = _Prefetched(self, sorted(keys), root=root, version=version)
-        written = index.update(
-            reader, root, sorted((k, index.value_hash(v)) for k, v in states.items())
-        )
+        ordered = sorted(keys)
+        reader = _Prefetched(self, ordered, root=root, version=at)
+        written = index.update(reader, root, [(k, index.value_hash(states[k])) for k in ordered])
+        added = sum(1 for s in changed.values() if s.first == 1)
+        streams = (0 if base is None else base.streams) + added
         node_rows = [
             (
                 n.depth,
@@ -281,11 +315,60 @@ class IndexStore:
             )
             for n in written.nodes
         ]
-        value_rows = [(k, version, keys[k], v) for k, v in sorted(states.items())]
+        value_rows = [(k, version, keys[k], states[k]) for k in ordered]
         with self.sql.transaction() as curs:
+            if self.sql.dialect == "postgresql":
+                curs.execute("SELECT pg_advisory_xact_lock(%s)", [_BUILD_LOCK])
+            curs.execute("SELECT 1 FROM hoso_index_roots WHERE version = %s", [version])
+            if curs.fetchall():
+                return  # another builder built this version meanwhile: theirs stands
             self._upsert(curs, _NODES, node_rows)
             self._upsert(curs, _VALUES, value_rows)
-        return written.root, sum(1 for k in keys if k not in before)
+            curs.execute(_UPSERT_ROOT, [version, written.root.hash, written.root.leaf_key, streams])
+        self._remember(base, version, written.nodes)
+
+    # --- the node cache -------------------------------------------------------------
+
+    def _sync_cache(self, base: Built | None) -> None:
+        """Make the cache hold the trie at ``base``: drop the nodes on the paths of the
+        streams another builder changed since the version the cache holds."""
+        if self.cache_depth == 0:
+            return
+        held = self._cache_version
+        target = 0 if base is None else base.version
+        if held == target:
+            return
+        if held is None or held > target or target - held > _CACHE_CATCH_UP:
+            self._cache.clear()
+        else:
+            rows = self.sql.rows(
+                "SELECT DISTINCT stream FROM hoso_leaves WHERE leaf_index >= %s"
+                " AND leaf_index < %s",
+                [held, target],
+            )
+            for r in rows:
+                key = index_key(str(r["stream"]))
+                for depth in range(self.cache_depth):
+                    self._cache.pop((depth, prefix_of(key, depth)), None)
+        self._cache_version = target
+
+    def _remember(self, base: Built | None, version: int, nodes: Sequence[Node]) -> None:
+        """After writing ``version`` from ``base``: the cache holds the new trie."""
+        if self.cache_depth == 0:
+            return
+        if self._cache_version != (0 if base is None else base.version):
+            self._cache.clear()
+        for node in nodes:
+            if node.depth < self.cache_depth:
+                self._cache[(node.depth, node.prefix)] = node
+        self._cache_version = version
+
+    def cached(self, depth: int, prefix: int) -> Node | None:
+        return self._cache.get((depth, prefix)) if depth < self.cache_depth else None
+
+    def cache(self, node: Node) -> None:
+        if node.depth < self.cache_depth:
+            self._cache[(node.depth, node.prefix)] = node
 
     def _upsert(self, curs: Cursor, table: _Table, rows: list[Any]) -> None:
         """Insert or replace ``rows`` (unique keys among themselves). PostgreSQL: binary
@@ -310,7 +393,8 @@ class IndexStore:
 
 class _Prefetched:
     """The trie as :func:`ledger.core.index.update` reads it: the nodes on the changed keys'
-    paths, loaded level by level (one query per depth) before the update runs."""
+    paths, from the store's cache where it has them, the rest level by level (one query
+    per depth) before the update runs."""
 
     def __init__(
         self, store: IndexStore, keys: Sequence[bytes], *, root: Child, version: int
@@ -319,7 +403,19 @@ class _Prefetched:
         frontier: dict[int, list[bytes]] = {0: list(keys)} if _internal(root) else {}
         depth = 0
         while frontier:
-            found = store.nodes([(depth, p) for p in frontier], version=version)
+            found: dict[tuple[int, int], Node] = {}
+            missing = []
+            for prefix in frontier:
+                hit = store.cached(depth, prefix)
+                if hit is None:
+                    missing.append((depth, prefix))
+                else:
+                    found[(depth, prefix)] = hit
+            if missing:
+                fetched = store.nodes(missing, version=version)
+                for each in fetched.values():
+                    store.cache(each)
+                found.update(fetched)
             self.nodes.update(found)
             nxt: dict[int, list[bytes]] = {}
             for prefix, under in frontier.items():
