@@ -21,11 +21,17 @@ ends at the same trie). Which version is *committed* is the ledger's business (t
 
 from __future__ import annotations
 
+import time
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import psycopg
+
 from ledger.core import index
+from ledger.core.errors import StateConflict
 from ledger.core.event import parse_stored
 from ledger.core.index import Child, LookupProof, Node, StreamState, index_key, prefix_of
 from ledger.domain.streams import RESULT_TYPES, next_state, result_changes
@@ -39,8 +45,17 @@ CACHE_DEPTH = 16
 _CACHE_CATCH_UP = 4 * CHUNK
 """Entries built elsewhere past which the cache is dropped rather than mended."""
 _BUILD_LOCK = 0x686F736F_696E6478  # "hosoindx": the advisory lock builders take
+_FOLLOWER_LOCK = (0x686F736F, 0x666F6C6C)  # "hoso" "foll": held by the running follower
+FOLLOWER_WAIT_S = 30.0
+"""How long a checkpoint signer waits for a running follower before building itself."""
 PATH_BATCH = 40
 """Depths of a key's path read per query by :meth:`IndexStore.prove`."""
+
+
+class FollowerRunning(StateConflict):
+    """A second index follower on one database."""
+
+    check = "index.follower_running"
 
 
 class _Table(NamedTuple):
@@ -235,6 +250,59 @@ class IndexStore:
             self._sync_cache(last)
             self._apply(self._changes(start, stop), base=last, version=stop)
 
+    # --- the follower -----------------------------------------------------------------
+
+    @contextmanager
+    def following(self) -> Iterator[None]:
+        """Be the index follower while inside (``hoso index follow``): PostgreSQL holds a
+        session advisory lock for it, so checkpoint signers know one is running (and wait
+        for it, :meth:`wait_for_follower`) and a second follower is refused. It goes with
+        the follower's connection, so a follower that dies holds nothing."""
+        if self.sql.dialect != "postgresql":
+            yield  # embedded: one process, the checkpoint builds what the follower hasn't
+            return
+        with self.sql.datastore.get_connection() as conn:
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, %s) AS got", _FOLLOWER_LOCK
+            ).fetchone()
+            if row is None or not row["got"]:
+                raise FollowerRunning("another index follower is already running")
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", _FOLLOWER_LOCK)
+
+    def follower_running(self) -> bool:
+        if self.sql.dialect != "postgresql":
+            return False
+        rows = self.sql.rows(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
+            " AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())",
+            list(_FOLLOWER_LOCK),
+        )
+        return bool(rows)
+
+    def wait_for_follower(self, end: int, *, timeout_s: float = FOLLOWER_WAIT_S) -> None:
+        """While a follower runs and has not built ``end`` yet, wait for it (at most
+        ``timeout_s``): a checkpoint signer building the same entries beside it would only
+        slow both down. Then :meth:`build` does whatever is left."""
+        if not self.follower_running():
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            last = self.latest_built(at_most=end)
+            if last is not None and last.version == end:
+                return
+            time.sleep(0.005)
+
+    def catch_up(self, size: int) -> Built | None:
+        """Build up to ``size`` (the integrated log's) unless built that far; the latest."""
+        last = self.latest_built()
+        if size == 0 or (last is not None and last.version >= size):
+            return last
+        return self.build(end=size)
+
     def _changes(self, first: int, stop: int) -> dict[str, _Change]:
         """Per stream changed by log entries [first, stop): its first and last positions
         there, its last event hash, and the result changes of its result events, in
@@ -291,7 +359,7 @@ class IndexStore:
                 c for _, n, topic, p in change.results for c in result_changes(topic, p, n)
             )
             state = next_state(
-                None if old is None else index.parse_state(old),
+                None if old is None else index.parse_state_trusted(old),
                 stream=stream,
                 n=change.n,
                 head=change.head,
@@ -371,10 +439,11 @@ class IndexStore:
             self._cache[(node.depth, node.prefix)] = node
 
     def _upsert(self, curs: Cursor, table: _Table, rows: list[Any]) -> None:
-        """Insert or replace ``rows`` (unique keys among themselves). PostgreSQL: binary
-        ``COPY`` into a per-session staging table, then one ``INSERT ... SELECT ... ON
-        CONFLICT`` (an ``executemany`` of upserts costs a statement per row: a third of a
-        build's time); SQLite: ``executemany``, in-process and cheap."""
+        """Insert ``rows`` (unique keys among themselves) at a version no builder wrote.
+        PostgreSQL: binary ``COPY`` straight into the table, in a savepoint; should rows of
+        that version be there after all (left by a build before builds were whole
+        versions), the savepoint is rolled back and the rows go through a staging table
+        and one ``INSERT ... ON CONFLICT`` that replaces them. SQLite: ``executemany``."""
         if not rows:
             return
         name, columns, types, conflict = table
@@ -382,6 +451,13 @@ class IndexStore:
         if self.sql.dialect != "postgresql":
             marks = ", ".join(["%s"] * len(names))
             curs.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks}){conflict}", rows)
+            return
+        try:
+            with curs.raw.connection.transaction():
+                curs.insert_many(name, names, types, rows)
+        except psycopg.errors.UniqueViolation:
+            pass
+        else:
             return
         staging = f"{name}_in"
         curs.execute(
@@ -394,13 +470,14 @@ class IndexStore:
 class _Prefetched:
     """The trie as :func:`ledger.core.index.update` reads it: the nodes on the changed keys'
     paths, from the store's cache where it has them, the rest level by level (one query
-    per depth) before the update runs."""
+    per depth) before the update runs. The walk goes node by node, each holding the run
+    of the sorted keys under it (split in two by a binary search), not key by key."""
 
     def __init__(
         self, store: IndexStore, keys: Sequence[bytes], *, root: Child, version: int
     ) -> None:
         self.nodes: dict[tuple[int, int], Node] = {}
-        frontier: dict[int, list[bytes]] = {0: list(keys)} if _internal(root) else {}
+        frontier: dict[int, tuple[int, int]] = {0: (0, len(keys))} if _internal(root) else {}
         depth = 0
         while frontier:
             found: dict[tuple[int, int], Node] = {}
@@ -417,16 +494,16 @@ class _Prefetched:
                     store.cache(each)
                 found.update(fetched)
             self.nodes.update(found)
-            nxt: dict[int, list[bytes]] = {}
-            for prefix, under in frontier.items():
+            nxt: dict[int, tuple[int, int]] = {}
+            for prefix, (lo, hi) in frontier.items():
                 node = found.get((depth, prefix))
                 if node is None:
                     continue
-                for key in under:
-                    side = index.bit(key, depth)
-                    child = node.right if side else node.left
-                    if _internal(child):
-                        nxt.setdefault((prefix << 1) | side, []).append(key)
+                mid = bisect_left(keys, index.half(depth, prefix), lo, hi)
+                if mid > lo and _internal(node.left):
+                    nxt[prefix << 1] = (lo, mid)
+                if hi > mid and _internal(node.right):
+                    nxt[(prefix << 1) | 1] = (mid, hi)
             frontier = nxt
             depth += 1
 
