@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from ledger.core.errors import MalformedError, VerificationError
-from ledger.domain.streams import SignatureRoleMissing as SignatureRoleMissing
+from ledger.domain.streams import SignatureRoleMissing
 from verify.evidence import CommitNotProven, MalformedEvidence
 from verify.index import IndexRootMismatch
 

@@ -38,13 +38,12 @@ from ledger.core.registry import (
     registry_change,
 )
 from ledger.core.signing import KeyId, PublicKey
-from ledger.domain.streams import INDEX_STREAM, acting_agency
+from ledger.domain.streams import INDEX_STREAM, SignatureRoleMissing, acting_agency
 from verify.checks import (
     ChainTimeBackwards,
     EventOriginMismatch,
     LogRowMismatch,
     RegistryChangeRefused,
-    SignatureRoleMissing,
 )
 from verify.findings import Findings, ReportFinding
 from verify.index import IndexCheck
