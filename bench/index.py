@@ -255,6 +255,84 @@ def bench_documents(
     }
 
 
+# --- pipelined: the index built by a follower beside integration ---------------------
+
+
+def _follow(url: str, stop: Any, poll: float) -> None:
+    """The follower process (``hoso index follow``): keep the index built up to the log."""
+    backend = open_backend(url)
+    index, log = IndexStore(backend), MerkleLog(backend)
+    with index.following():
+        while not stop.is_set():
+            index.catch_up(log.size())
+            time.sleep(poll)
+    backend.close()
+
+
+def bench_pipelined(url: str, *, events: int, round_size: int, spread: int) -> dict[str, Any]:
+    """The same rounds twice, each into its own new database: integration alone (the
+    baseline), then integration with a follower process building the index beside it and a
+    checkpoint (tail build, commit, signature) at the end of each round."""
+    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        rounds = rounds_of_rows(events, round_size, spread, pool)
+    log_key = Ed25519NoteSigner(ORIGIN, seed("bench-log"))
+    figures: dict[str, list[dict[str, float]]] = {}
+    for mode in ("baseline", "pipelined"):
+        where = f"{url}_base" if mode == "baseline" else url
+        reset_postgres_database(where)
+        backend = open_backend(where)
+        store = open_store(backend, log_key)
+        log = MerkleLog(backend)
+        commits = IndexCommits(store, log)
+        checkpoints = Checkpoints(log, signer=log_key, commits=commits)
+        stop = multiprocessing.Event()
+        follower = None
+        if mode == "pipelined":
+            follower = multiprocessing.Process(target=_follow, args=(where, stop, 0.05))
+            follower.start()
+        per_round = []
+        for number, rows in enumerate(rounds):
+            with backend.sql.transaction() as curs:
+                curs.insert_many(EVENTS_TABLE, EVENT_COLUMNS, EVENT_TYPES, rows)
+            t0 = time.perf_counter()
+            added = log.integrate()
+            t1 = time.perf_counter()
+            behind = 0
+            if mode == "pipelined":
+                built = commits.index.latest_built()
+                behind = log.size() - (0 if built is None else built.version)
+                checkpoints.sign(now_us=NOW_US + number)
+            t2 = time.perf_counter()
+            per_round.append(
+                {"events": added, "integrate_s": t1 - t0, "tail_s": t2 - t1, "behind": behind}
+            )
+            print(
+                f"  {mode} round {number}: {added:,} events, integrate {t1 - t0:.2f} s,"
+                f" checkpoint {t2 - t1:.2f} s (the follower {behind:,} entries behind)",
+                flush=True,
+            )
+        stop.set()
+        if follower is not None:
+            follower.join()
+        backend.close()
+        figures[mode] = per_round
+    total = sum(r["events"] for r in figures["baseline"])
+    base_s = sum(r["integrate_s"] for r in figures["baseline"])
+    with_s = sum(r["integrate_s"] + r["tail_s"] for r in figures["pipelined"])
+    return {
+        "events": total,
+        "rounds": len(rounds),
+        "round": round_size,
+        "spread": spread,
+        "without_index_eps": round(total / base_s),
+        "with_index_eps": round(total / with_s),
+        "ratio": round(base_s / with_s, 3),
+        "per_round": {
+            m: [{k: round(v, 2) for k, v in r.items()} for r in rs] for m, rs in figures.items()
+        },
+    }
+
+
 # --- lookup at scale ------------------------------------------------------------------
 
 
@@ -390,7 +468,7 @@ def main() -> None:
     parser.add_argument("--spread", type=int, default=5, help="rounds a stream's events span")
     parser.add_argument("--streams", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=2000)
-    parser.add_argument("--parts", nargs="+", choices=["integrate", "lookup"])
+    parser.add_argument("--parts", nargs="+", choices=["integrate", "pipelined", "lookup"])
     args = parser.parse_args()
     parts = args.parts or ["integrate", "lookup"]
     load = os.getloadavg()
@@ -410,6 +488,14 @@ def main() -> None:
         )
         print(f"  documents: {r['documents']}")
         result["integrate"] = r
+    if "pipelined" in parts:
+        print(f"pipelined: {args.events:,} events in rounds of {args.round:,}", flush=True)
+        r = bench_pipelined(args.url, events=args.events, round_size=args.round, spread=args.spread)
+        print(
+            f"  with index {r['with_index_eps']:,} ev/s, without {r['without_index_eps']:,} ev/s"
+            f" (ratio {r['ratio']}; target >= 20,000 ev/s with the index)"
+        )
+        result["pipelined"] = r
     if "lookup" in parts:
         print(f"lookup: {args.streams:,} streams", flush=True)
         r = bench_lookup(f"{args.url}_1m", streams=args.streams, samples=args.samples)

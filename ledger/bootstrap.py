@@ -30,6 +30,7 @@ from ledger.storage.checkpoints import Checkpoints
 from ledger.storage.commits import IndexCommits
 from ledger.storage.custodian import Custodian
 from ledger.storage.database import Backend, open_backend
+from ledger.storage.index_store import IndexStore
 from ledger.storage.keys import KeyRegistry
 from ledger.storage.keystore import Keystore
 from ledger.storage.merkle_log import MerkleLog
@@ -90,6 +91,11 @@ class Ledger:
         if self.custodian is None:
             raise KeystoreClosed("open the keystore to sign (HOSO_KEYSTORE_PASSPHRASE)")
         return self.custodian
+
+    def index_store(self) -> IndexStore:
+        """The stream index the checkpoints commit (one builder: its trie cache is its own)."""
+        commits = self.checkpoints.commits
+        return IndexStore(self.backend) if commits is None else commits.index
 
     def witness_clients(self) -> list[WitnessClient]:
         """A client for each witness in HOSO_WITNESS_URLS, over this ledger's checkpoints."""

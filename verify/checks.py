@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from ledger.core.errors import MalformedError, VerificationError
+from ledger.domain.streams import SignatureRoleMissing
 from verify.evidence import CommitNotProven, MalformedEvidence
 from verify.index import IndexRootMismatch
 
@@ -102,12 +103,6 @@ class EventOriginMismatch(VerificationError):
     """A record's body names another ledger's origin."""
 
     check = "event.origin"
-
-
-class SignatureRoleMissing(VerificationError):
-    """No signature is by the actor's key registered for a role the event type needs."""
-
-    check = "signature.role"
 
 
 class RegistryChangeRefused(VerificationError):

@@ -138,10 +138,15 @@ def parse_evidence(raw: Any, where: str = "index") -> Evidence:
     proofs = raw["proofs"]
     if not isinstance(proofs, list):
         raise MalformedEvidence("proofs must be an array", where=f"{where}.proofs")
-    return Evidence(
-        parse_entry(raw["commit"], f"{where}.commit"),
-        tuple(_stream_proof(p, f"{where}.proofs[{i}]") for i, p in enumerate(proofs)),
-    )
+    parsed = tuple(_stream_proof(p, f"{where}.proofs[{i}]") for i, p in enumerate(proofs))
+    seen: set[str] = set()
+    for i, proof in enumerate(parsed):
+        if proof.stream in seen:  # which of two would a reader believe? neither
+            raise MalformedEvidence(
+                "a stream has one lookup proof", where=f"{where}.proofs[{i}]", found=proof.stream
+            )
+        seen.add(proof.stream)
+    return Evidence(parse_entry(raw["commit"], f"{where}.commit"), parsed)
 
 
 def _stream_proof(raw: Any, where: str) -> StreamProof:

@@ -38,13 +38,12 @@ from ledger.core.registry import (
     registry_change,
 )
 from ledger.core.signing import KeyId, PublicKey
-from ledger.domain.streams import INDEX_STREAM
+from ledger.domain.streams import INDEX_STREAM, SignatureRoleMissing, acting_agency
 from verify.checks import (
     ChainTimeBackwards,
     EventOriginMismatch,
     LogRowMismatch,
     RegistryChangeRefused,
-    SignatureRoleMissing,
 )
 from verify.findings import Findings, ReportFinding
 from verify.index import IndexCheck
@@ -327,6 +326,7 @@ class LogPass:
 
     def _key_roles(self, p: Parsed, leaf: int, valid: list[bool]) -> None:
         roles = acting_roles(p.type)
+        agency = acting_agency(p.stream)
         acting = False
         for index, kid in enumerate(p.key_ids):
             try:
@@ -338,6 +338,7 @@ class LogPass:
                 valid[index]
                 and registration.actor == p.actor
                 and (roles is None or registration.roles & roles)
+                and (agency is None or registration.agency == agency)
             ):
                 acting = True
         if not acting:
@@ -345,9 +346,11 @@ class LogPass:
                 SignatureRoleMissing(
                     f"{p.type} needs a valid signature by its actor's key in one of these roles",
                     where=f"leaf {leaf}",
-                    expected=f"{p.actor} as {' or '.join(sorted(roles or {'any role'}))}",
+                    expected=f"{p.actor} as {' or '.join(sorted(roles or {'any role'}))}"
+                    + ("" if agency is None else f" of {agency}"),
                     found=", ".join(
                         f"{r.actor} as {'/'.join(sorted(r.roles))}"
+                        + ("" if agency is None else f" of {r.agency}")
                         for kid in p.key_ids
                         if (r := self.keys.registrations.get(kid)) is not None
                     )

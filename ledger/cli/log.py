@@ -1,4 +1,4 @@
-"""``hoso append``, ``act``, ``integrate``, ``checkpoint`` and ``proof``: the log.
+"""``hoso append``, ``act``, ``integrate``, ``checkpoint``, ``proof`` and ``index``: the log.
 
 Every command builds the ledger through :func:`ledger.bootstrap.bootstrap` from
 settings (environment, ``.env``, ``--db``). Errors print their check id and
@@ -20,10 +20,12 @@ from ledger.bootstrap import Ledger
 from ledger.cli.common import DbOption, fail, opened
 from ledger.core.checkpoint import parse_checkpoint_text
 from ledger.services.witnessing import Outcome, WitnessPool, witness_once
+from ledger.storage.index_store import Built
 from ledger.storage.outage import Backoff, ride_out
 
 checkpoint_app = typer.Typer(help="Signed checkpoints (C2SP tlog-checkpoint).")
 proof_app = typer.Typer(help="Merkle proofs from storage, as JSON (hashes in base64).")
+index_app = typer.Typer(help="The stream index (docs/formats.md §12), built ahead of checkpoints.")
 
 log = logging.getLogger("hoso.integrate")
 
@@ -126,6 +128,49 @@ def _report(outcome: Outcome) -> None:
         typer.echo(f"witness {outcome.witness}: {outcome.error}", err=True)
     elif outcome.size is not None:
         typer.echo(f"witness {outcome.witness}: cosigned size {outcome.size}")
+
+
+@index_app.command("build")
+def index_build(db: str | None = DbOption) -> None:
+    """Build the stream index over the integrated log (no commit: the next checkpoint
+    commits it, then building only the entries integrated since)."""
+    with opened(db) as ledger:
+        built = ledger.index_store().catch_up(ledger.log.size())
+        _echo_built(built)
+
+
+@index_app.command("follow")
+def index_follow(
+    poll: float = typer.Option(0.2, min=0.01, help="Seconds between looks at the log"),
+    max_seconds: float = typer.Option(0.0, help="Stop after N seconds (0: never)"),
+    db: str | None = DbOption,
+) -> None:
+    """Keep the stream index built up to the integrated log, in its own process beside
+    ``hoso integrate --follow``: each checkpoint then builds only the last few entries
+    itself, and integration does not wait for the index (docs/operations.md)."""
+    with opened(db) as ledger, ledger.index_store().following():
+        index = ledger.index_store()
+        started = time.monotonic()
+        backoff = Backoff()
+        while True:
+            try:
+                before = index.latest_built()
+                built = index.catch_up(ledger.log.size())
+                if built is not None and (before is None or built.version > before.version):
+                    _echo_built(built)
+                backoff.succeeded()
+            except Exception as err:  # an outage is waited out (logged)
+                ride_out(err, backoff, log, "index follow", ledger.backend)
+            if max_seconds and time.monotonic() - started >= max_seconds:
+                break
+            time.sleep(poll)
+
+
+def _echo_built(built: Built | None) -> None:
+    if built is None:
+        typer.echo("index: the log is empty")
+    else:
+        typer.echo(f"index built at size {built.version}: {built.streams} streams")
 
 
 @checkpoint_app.command("sign")
@@ -262,3 +307,4 @@ def register(app: typer.Typer) -> None:
     app.command()(integrate)
     app.add_typer(checkpoint_app, name="checkpoint")
     app.add_typer(proof_app, name="proof")
+    app.add_typer(index_app, name="index")

@@ -28,15 +28,17 @@ the database (:mod:`ledger.storage.index_store`).
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, NamedTuple, Protocol, TypeVar
+from itertools import pairwise
+from typing import Final, NamedTuple, Protocol
 
-from ledger.core.encoding import Value, decode, encode
+import msgpack
+
+from ledger.core.encoding import Value, decode, encode_sorted
 from ledger.core.errors import MalformedEncoding, MalformedError, VerificationError
 from ledger.core.hashing import HASH_SIZE
-
-_T = TypeVar("_T")
 
 KEY_CONTEXT: Final = b"hoso/index/key/v1\x00"
 LEAF_CONTEXT: Final = b"hoso/index/leaf/v1\x00"
@@ -85,7 +87,10 @@ class StreamState:
     def encode(self) -> bytes:
         """The canonical value bytes: ``{"head", "n", "results", "stream"}`` (§12.2)."""
         results: list[Value] = [[r.number, r.status, r.n] for r in self.results]
-        return encode({"head": self.head, "n": self.n, "results": results, "stream": self.stream})
+        # the keys in sorted order and every field typed: no checking walk (encode_sorted)
+        return encode_sorted(
+            {"head": self.head, "n": self.n, "results": results, "stream": self.stream}
+        )
 
     def result(self, number: str) -> ResultStatus | None:
         return next((r for r in self.results if r.number == number), None)
@@ -122,6 +127,17 @@ def parse_state(data: bytes) -> StreamState:
     if [r.number for r in parsed] != sorted({r.number for r in parsed}):
         raise MalformedIndexValue("results are sorted by number, each once", where="results")
     return StreamState(stream, n, head, tuple(parsed))
+
+
+def parse_state_trusted(data: bytes) -> StreamState:
+    """Value bytes the index itself wrote (its own table), without :func:`parse_state`'s
+    checks: a builder reading back its own rows. Anything from outside goes through
+    :func:`parse_state`; a row changed behind the builder's back changes the root, which
+    ``hoso verify`` rebuilds from the log (``index.root_mismatch``)."""
+    raw = msgpack.unpackb(data, raw=False, use_list=False)
+    return StreamState(
+        raw["stream"], raw["n"], raw["head"], tuple(ResultStatus(*r) for r in raw["results"])
+    )
 
 
 def with_results(state: StreamState, changes: Iterable[ResultStatus]) -> StreamState:
@@ -208,57 +224,74 @@ def update(reader: NodeReader, root: Child, changes: Changes) -> Written:
 
     Keys already present get their new value hash; new keys are inserted. A subtree that
     is not internal is rebuilt from its one leaf (if any) and the changes under it, so
-    only the paths of changed keys are read and written.
+    only the paths of changed keys are read and written. The changes under a node are a
+    run of the sorted list, split in two at each depth by one binary search.
     """
     keys = [k for k, _ in changes]
-    if keys != sorted(set(keys)):
+    if any(a >= b for a, b in pairwise(keys)):
         raise ValueError("changes must be sorted by key, each key once")
     out: list[Node] = []
-    new_root = _update(reader, 0, 0, root, list(changes), out) if changes else root
+    if not changes:
+        return Written(out, root)
+    digests = [d for _, d in changes]
+    new_root = _Update(reader, keys, digests, out).run(0, 0, root, 0, len(keys))
     return Written(out, new_root)
 
 
-def _update(  # noqa: PLR0917 (a recursion's own state)
-    reader: NodeReader,
-    depth: int,
-    prefix: int,
-    here: Child,
-    changes: list[tuple[bytes, bytes]],
-    out: list[Node],
-) -> Child:
-    node = reader.node(depth, prefix) if here.hash != EMPTY and here.leaf_key is None else None
-    if node is None:  # empty, or one leaf: rebuild it with the changes under it
-        leaves = {key: Child(leaf_hash(key, digest), key) for key, digest in changes}
-        if here.leaf_key is not None:
-            leaves.setdefault(here.leaf_key, here)  # a leaf's hash is where-independent
-        return _build(depth, prefix, sorted(leaves.items()), out)
-    lefts, rights = _split(changes, depth)
-    left = _update(reader, depth + 1, prefix << 1, node.left, lefts, out) if lefts else node.left
-    right = (
-        _update(reader, depth + 1, (prefix << 1) | 1, node.right, rights, out)
-        if rights
-        else node.right
-    )
-    out.append(Node(depth, prefix, left, right))
-    return Child(node_hash(left.hash, right.hash), None)
+def half(depth: int, prefix: int) -> bytes:
+    """The smallest key under (depth, prefix) whose bit ``depth`` is 1: where a sorted run
+    of keys under that node splits into its left and right halves."""
+    return (((prefix << 1) | 1) << (KEY_BITS - depth - 1)).to_bytes(HASH_SIZE, "big")
 
 
-def _build(depth: int, prefix: int, leaves: list[tuple[bytes, Child]], out: list[Node]) -> Child:
-    if not leaves:
-        return Child(EMPTY, None)
-    if len(leaves) == 1:
-        return leaves[0][1]
-    if depth >= KEY_BITS:
-        raise ValueError("two leaves with one key")
-    lefts, rights = _split(leaves, depth)
-    left = _build(depth + 1, prefix << 1, lefts, out)
-    right = _build(depth + 1, (prefix << 1) | 1, rights, out)
-    out.append(Node(depth, prefix, left, right))
-    return Child(node_hash(left.hash, right.hash), None)
+class _Update:
+    """One :func:`update`: the sorted changes, and the nodes written so far."""
 
+    __slots__ = ("digests", "keys", "out", "reader")
 
-def _split(items: list[tuple[bytes, _T]], depth: int) -> tuple[list[tuple[bytes, _T]], ...]:
-    return [i for i in items if not bit(i[0], depth)], [i for i in items if bit(i[0], depth)]
+    def __init__(
+        self, reader: NodeReader, keys: list[bytes], digests: list[bytes], out: list[Node]
+    ) -> None:
+        self.reader, self.keys, self.digests, self.out = reader, keys, digests, out
+
+    def run(self, depth: int, prefix: int, here: Child, lo: int, hi: int) -> Child:
+        """The new subtree at (depth, prefix), now ``here``, with changes [lo, hi)."""
+        node = None
+        if here.leaf_key is None and here.hash != EMPTY:
+            node = self.reader.node(depth, prefix)
+        if node is None:  # empty, or one leaf: rebuild it with the changes under it
+            keys = self.keys[lo:hi]
+            digests = self.digests[lo:hi]
+            leaves = [Child(leaf_hash(k, d), k) for k, d in zip(keys, digests, strict=True)]
+            kept = here.leaf_key
+            if kept is not None:  # a leaf's hash is where-independent
+                at = bisect_left(keys, kept)
+                if at == len(keys) or keys[at] != kept:
+                    keys.insert(at, kept)
+                    leaves.insert(at, here)
+            return self.build(depth, prefix, keys, leaves, 0, len(keys))
+        mid = bisect_left(self.keys, half(depth, prefix), lo, hi)
+        left = self.run(depth + 1, prefix << 1, node.left, lo, mid) if mid > lo else node.left
+        right = (
+            self.run(depth + 1, (prefix << 1) | 1, node.right, mid, hi) if hi > mid else node.right
+        )
+        self.out.append(Node(depth, prefix, left, right))
+        return Child(node_hash(left.hash, right.hash), None)
+
+    def build(  # noqa: PLR0917 (a recursion's own state)
+        self, depth: int, prefix: int, keys: list[bytes], leaves: list[Child], lo: int, hi: int
+    ) -> Child:
+        if hi == lo:
+            return Child(EMPTY, None)
+        if hi - lo == 1:
+            return leaves[lo]
+        if depth >= KEY_BITS:
+            raise ValueError("two leaves with one key")
+        mid = bisect_left(keys, half(depth, prefix), lo, hi)
+        left = self.build(depth + 1, prefix << 1, keys, leaves, lo, mid)
+        right = self.build(depth + 1, (prefix << 1) | 1, keys, leaves, mid, hi)
+        self.out.append(Node(depth, prefix, left, right))
+        return Child(node_hash(left.hash, right.hash), None)
 
 
 # --- proofs ------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ INDEX_STREAM: Final = "system/index"
 INDEX_COMMITTED: Final = "IndexCommitted"
 STATUS_PREFIX: Final = "system/status/"
 STATUS_PUBLISHED: Final = "StatusListPublished"
+STATUS_SIGNER_ROLE: Final = "agency_seal"
+"""The role of the key that publishes an agency's status lists (its seal key)."""
 STATUS_LIST_MIN: Final = 131_072
 """The smallest status list (W3C Bitstring Status List's herd-privacy minimum), in entries."""
 
@@ -68,6 +70,13 @@ class WrongStream(VerificationError):
     check = "stream.type"
 
 
+class SignatureRoleMissing(VerificationError):
+    """No signature is by the actor's key registered for a role (and, where the stream
+    asks, the agency) the event needs: the store refuses it, the verifier reports it."""
+
+    check = "signature.role"
+
+
 def is_system(stream: str) -> bool:
     return stream.startswith(SYSTEM_PREFIX)
 
@@ -77,6 +86,14 @@ def stream_types(stream: str) -> frozenset[str] | None:
     if stream.startswith(STATUS_PREFIX) and len(stream) > len(STATUS_PREFIX):
         return frozenset({STATUS_PUBLISHED})
     return TYPES.get(stream)
+
+
+def acting_agency(stream: str) -> str | None:
+    """The agency whose key must act on ``stream`` (None: no such constraint): a status
+    list stream ``system/status/<agency>`` is published by that agency's own seal key."""
+    if stream.startswith(STATUS_PREFIX) and len(stream) > len(STATUS_PREFIX):
+        return stream[len(STATUS_PREFIX) :]
+    return None
 
 
 def check_stream_event(body: EventBody) -> None:

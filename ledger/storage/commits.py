@@ -78,6 +78,7 @@ class IndexCommits:
     def commit(self, signer: Signer, *, now_us: int) -> Commit:
         """Build the index over the integrated log and append its commit (not integrated)."""
         size = self.log.size()
+        self.index.wait_for_follower(size)
         built = self.index.build(end=size)
         payload = IndexCommit(size, built.root.hash, built.streams)
         body = next_body(

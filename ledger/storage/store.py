@@ -75,7 +75,13 @@ from ledger.core.signing import (
     signatures_valid,
     verify_signature,
 )
-from ledger.domain.streams import INDEX_STREAM, check_stream_event
+from ledger.domain.streams import (
+    INDEX_STREAM,
+    STATUS_SIGNER_ROLE,
+    SignatureRoleMissing,
+    acting_agency,
+    check_stream_event,
+)
 from ledger.storage.database import Backend
 from ledger.storage.errors import (
     ActorSignatureMissing,
@@ -411,6 +417,24 @@ class EventStore:
                     where=event.body.position,
                     expected=event.body.actor,
                     found=sorted({known[s.key_id].actor for s in event.signatures}),
+                )
+            agency = acting_agency(event.body.stream)
+            if agency is not None and not any(
+                (r := known.get(sig.key_id)) is not None
+                and r.actor == event.body.actor
+                and r.agency == agency
+                and STATUS_SIGNER_ROLE in r.roles
+                for sig in event.signatures
+            ):
+                raise SignatureRoleMissing(
+                    f"{event.body.stream} is published by {agency}'s own seal key",
+                    where=event.body.position,
+                    expected=f"{event.body.actor} as {STATUS_SIGNER_ROLE} of {agency}",
+                    found=sorted(
+                        f"{known[s.key_id].actor} as {'/'.join(sorted(known[s.key_id].roles))}"
+                        f" of {known[s.key_id].agency}"
+                        for s in event.signatures
+                    ),
                 )
         checked.key_ids = sorted(used)
         return checked

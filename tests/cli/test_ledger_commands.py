@@ -242,3 +242,17 @@ def test_serve_refuses_the_development_keys(env: dict[str, str]) -> None:
     assert refused.exit_code == 3
     assert "HOSO_VAULT_KEY and HOSO_INDEX_KEY" in refused.output
     assert "--dev" in refused.output
+
+
+def test_the_index_follower_builds_ahead_and_the_checkpoint_commits_its_version(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    initialised(monkeypatch)
+    key_for(name="officer1", actor="officer:1", role="handler", agency="H26")
+    assert run("index", "build") == "index: the log is empty\n"
+    run("integrate")
+    followed = run("index", "follow", "--poll", "0.05", "--max-seconds", "0.3")
+    assert followed == "index built at size 1: 1 streams\n"  # the registry stream
+    run("checkpoint", "sign")  # commits the version the follower built, at leaf 1
+    assert run("index", "build") == "index built at size 2: 2 streams\n"  # + system/index
+    assert run("checkpoint", "show", "--size", "2").startswith(f"{env['HOSO_ORIGIN']}\n2\n")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.core import encoding
 from ledger.core.index import (
     EMPTY,
     IndexProofFailed,
@@ -223,3 +224,34 @@ def test_bit_order_is_most_significant_first() -> None:
     key = bytes([0b10100000]) + bytes(31)
     assert [bit(key, d) for d in range(4)] == [1, 0, 1, 0]
     assert node_hash(EMPTY, EMPTY) != EMPTY
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stream=st.text(min_size=1, max_size=40),
+    n=st.integers(min_value=1, max_value=2**40),
+    numbers=st.lists(st.text(min_size=1, max_size=32), max_size=5, unique=True),
+)
+def test_a_value_encodes_to_the_canonical_bytes_of_its_map(
+    stream: str, n: int, numbers: list[str]
+) -> None:
+    """StreamState.encode skips encode's checking walk; its bytes are encode's all the same."""
+    try:
+        stream.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    results = tuple(
+        ResultStatus(number, ("valid", "revoked", "superseded")[i % 3], 1 + i % n)
+        for i, number in enumerate(sorted(numbers, key=lambda x: x.encode("utf-8")))
+    )
+    value = StreamState(stream, n, hashlib.sha256(stream.encode()).digest(), results)
+    expected = encoding.encode(
+        {
+            "head": value.head,
+            "n": value.n,
+            "results": [[r.number, r.status, r.n] for r in value.results],
+            "stream": value.stream,
+        }
+    )
+    assert value.encode() == expected
+    assert parse_state(expected) == value

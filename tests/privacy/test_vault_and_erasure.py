@@ -283,7 +283,13 @@ def raw_files(backend: Backend, tables: list[str]) -> bytes:
 def needles(record: PersonalRecord) -> dict[str, bytes]:
     """Each personal value, plain, case-folded, without diacritics, and in common encodings."""
     out: dict[str, bytes] = {}
-    values = {k: v for k, v in record.as_value().items() if isinstance(v, str) and len(v) > 3}
+    # id_kind names the kind of paper ("cccd" for every citizen), not the person; its four
+    # letters are also hex digits, so any hash printed in hex may hold them by chance
+    values = {
+        k: v
+        for k, v in record.as_value().items()
+        if isinstance(v, str) and len(v) > 3 and k != "id_kind"
+    }
     for name, value in values.items():
         folded = (
             "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))

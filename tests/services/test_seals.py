@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 
 from api.routes.seals import router, seal_backend
 from ledger.cli import app as cli_app
+from ledger.core.chain import next_body
+from ledger.core.errors import HosoError
+from ledger.core.event import sign_event
 from ledger.core.seal import (
     decode_text,
     parse_seal,
@@ -26,11 +29,11 @@ from ledger.core.seal import (
 )
 from ledger.core.seal_trust import open_trust_list, verify_seal
 from ledger.core.signing import Signer
-from ledger.domain.streams import status_published, status_stream
+from ledger.domain.streams import STATUS_PUBLISHED, status_published, status_stream
 from ledger.services.seals.check import check_seal
 from ledger.services.seals.issue import issue_seal, seal_claims
 from ledger.services.seals.qr import MAX_URL_VERSION, make_qr, png_bytes, read_qr, svg_text
-from ledger.services.status_lists import assign_entry, publish
+from ledger.services.status_lists import assign_entry, publish, seal_key
 from ledger.storage.status_entries import StatusEntries
 from tests.services.seal_world import NOW_US, World
 
@@ -340,3 +343,28 @@ def test_a_forged_or_misplaced_index_proof_is_never_valid(world: World) -> None:
         assert verdict.check.startswith(("index.", "encoding.")), (name, verdict.check)
     unproven = check_seal(revoked, LyingBackend(world, lambda _: None))  # type: ignore[arg-type]
     assert (unproven.outcome, unproven.check) == ("status_unknown", "seal.status_unknown")
+
+
+def test_the_store_refuses_a_status_list_published_for_another_agency(world: World) -> None:
+    """Only an agency's own seal key publishes on its status stream: the police's seal key
+    on the ward's stream is ``signature.role`` and nothing is stored."""
+
+    store = world.parts.dossiers.store
+    police = world.keys.people["police.seal"]
+    actor = seal_key(world.parts.keys, police, "000.60.02.H26").actor
+    stream = status_stream("000.39.05.H26")
+    before = store.head(stream)
+    body = next_body(
+        before,
+        origin=store.origin,
+        stream=stream,
+        event_type=STATUS_PUBLISHED,
+        actor=actor,
+        time_us=NOW_US,
+        payload={"digest": bytes(32), "issued": NOW_US // 1_000_000, "list": 0, "size": 131072},
+    )
+    with pytest.raises(HosoError) as refused:
+        store.append([sign_event(body, [police]).record])
+    assert refused.value.check == "signature.role"
+    assert "000.39.05.H26" in str(refused.value)
+    assert store.head(stream) == before

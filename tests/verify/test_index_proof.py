@@ -162,3 +162,13 @@ def test_random_corruption_never_crashes_and_never_answers_for_a_changed_state()
 
 
 LOG_SEED_HEX = __import__("hashlib").sha256(b"hoso test seed 2").hexdigest()
+
+
+def test_two_proofs_for_one_stream_are_malformed_whichever_comes_first() -> None:
+    """A second proof for a stream could say anything (another state, an absence); a
+    reader must not pick one: the document is malformed."""
+    mine = EVIDENCE.proof_of(DOSSIER)
+    assert mine is not None
+    other = EVIDENCE.proofs[1].lookup
+    for proofs in ((mine, StreamProof(DOSSIER, other)), (StreamProof(DOSSIER, other), mine)):
+        assert failing(document(replace(EVIDENCE, proofs=proofs))) == "index.evidence_shape"

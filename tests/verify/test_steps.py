@@ -48,8 +48,10 @@ from tests.verify.minimal import (
     OTHER_ORIGIN,
     RECEPTION,
     REGISTRY_LEAVES,
+    SEAL,
     SECOND_DOSSIER,
     T0,
+    WARD,
     WITNESS_NAME,
     Expect,
     MinimalLedger,
@@ -888,3 +890,34 @@ def test_the_exit_code_follows_the_planted_family() -> None:
             assert report.exit_code() == 1, check
         else:
             assert (report.exit_code(), report.exit_code(strict=True)) == (0, 1), check
+
+
+def test_a_status_list_published_on_another_agencys_stream_is_signature_role() -> None:
+    """A StatusListPublished on ``system/status/<agency>`` counts only when the actor's
+    key is that agency's own seal key: the ward's valid seal key publishing for another
+    agency is ``signature.role``, naming both agencies."""
+    other = "000.60.02.H26"
+    for stream, findings in ((f"system/status/{other}", 1), (f"system/status/{WARD}", 0)):
+        ledger = clean_ledger()
+        ledger.add(
+            stream,
+            "StatusListPublished",
+            SEAL,
+            {"digest": bytes(32), "issued": T0 // 1_000_000, "list": 0, "size": 131072},
+            [ledger.keys.seal],
+            time_us=T0 + HOUR,
+        )
+        expected = [
+            Expect(
+                "signature.role",
+                3,
+                "integrity",
+                stream,
+                1,
+                FIRST_NEW_LEAF,
+                f"leaf {FIRST_NEW_LEAF}",
+                quoted(f"{SEAL} as agency_seal of {other}"),
+                quoted(f"{SEAL} as agency_seal of {WARD}"),
+            )
+        ][:findings]
+        assert_findings(verify(ledger, retention_us=RETENTION_US), expected)
