@@ -20,6 +20,7 @@ from ledger.cli import (
     privacy,
     projections,
     seal,
+    tiles,
     verify,
     witness,
 )
@@ -49,7 +50,8 @@ def _root(
     """hoso: a signed, verifiable ledger for electronic administrative dossiers."""
 
 
-for group in (demo, keys, log, dossier, audit, privacy, projections, verify, seal, api, witness):
+_GROUPS = (demo, keys, log, dossier, audit, privacy, projections, verify, seal, api, witness, tiles)
+for group in _GROUPS:
     group.register(app)
 
 
