@@ -14,6 +14,7 @@ __all__ = [
     "checks",
     "evidence",
     "findings",
+    "follow",
     "html",
     "report",
     "run",

@@ -182,6 +182,18 @@ class MalformedTrust(MalformedError):
     check = "trust.syntax"
 
 
+class MonitorRollback(VerificationError):
+    """The log's checkpoint is smaller than, or forks from, the one the monitor trusted."""
+
+    check = "monitor.rollback"
+
+
+class MalformedMonitorState(MalformedError):
+    """A monitor state file that is not the JSON of docs/formats.md §14.5."""
+
+    check = "monitor.state"
+
+
 NEW_CHECKS: Final = (
     IndexRootMismatch,
     EventOriginMismatch,
@@ -200,5 +212,7 @@ NEW_CHECKS: Final = (
     MalformedEvidence,
     CommitNotProven,
     MalformedTrust,
+    MonitorRollback,
+    MalformedMonitorState,
 )
 """The check ids this package adds (docs/verify.md lists them; a test compares)."""

@@ -119,6 +119,7 @@ class LogPass:
         self.root_sizes = set(root_sizes)
         self.roots: dict[int, Hash] = {}
         self.signatures = 0
+        self.registry_applied: list[tuple[int, bytes]] = []  # (leaf, record) folded in
         if 0 in self.root_sizes:
             self.roots[0] = self.compact.root()
 
@@ -321,6 +322,7 @@ class LogPass:
             # a payload that does not parse is step 1's (record.shape), else step 3's
             self._report(err, 1 if isinstance(err, MalformedError) else 3, p, leaf)
             return
+        self.registry_applied.append((leaf, entry.record))
         if isinstance(change, KeyRegistration):
             self.keys.registrations[change.key_id] = change
             self.keys.public_keys[change.key_id] = change.public_key

@@ -48,7 +48,11 @@ def _signed(context: ApiContext) -> int:
 def _tile_bytes(context: ApiContext, path: str) -> bytes:
     body = context.proofs.get(("tile", path))
     if body is None:
-        wanted = tile_service.resolve(path, _signed(context))
+        try:
+            wanted = tile_service.resolve(path, _signed(context))
+        except tile_service.TileUnknown:  # the cached size may trail /checkpoint's: re-read
+            size = transparency.latest_size(context.ledger)
+            wanted = tile_service.resolve(path, 0 if size is None else size)
         body = tile_service.read(context.ledger.log, wanted)
         context.proofs.put(("tile", path), body)
     return body

@@ -17,6 +17,7 @@ from ledger.cli import (
     dossier,
     keys,
     log,
+    monitor,
     privacy,
     projections,
     seal,
@@ -50,7 +51,21 @@ def _root(
     """hoso: a signed, verifiable ledger for electronic administrative dossiers."""
 
 
-_GROUPS = (demo, keys, log, dossier, audit, privacy, projections, verify, seal, api, witness, tiles)
+_GROUPS = (
+    demo,
+    keys,
+    log,
+    dossier,
+    audit,
+    privacy,
+    projections,
+    verify,
+    seal,
+    api,
+    witness,
+    tiles,
+    monitor,
+)
 for group in _GROUPS:
     group.register(app)
 
