@@ -70,6 +70,7 @@ class KeyBook:
 
     def __post_init__(self) -> None:
         self.public_keys.update((bytes(k), bytes(v)) for k, v in self.authorities.items())
+        self.state = RegistryState(roots=self.authorities)
 
 
 @dataclass
@@ -294,12 +295,15 @@ class LogPass:
 
     def _registry(self, entry: LogEntry, p: Parsed, leaf: int, valid: list[bool]) -> None:
         for index, kid in enumerate(p.key_ids):
-            if kid not in self.keys.authorities:
-                if kid not in self.keys.public_keys:
-                    return  # an unknown key: reported once already, as signature.unknown_key
+            if kid not in self.keys.public_keys:
+                return  # an unknown key: reported once already, as signature.unknown_key
+            try:  # a trust-root authority not revoked, or a registered authority key
+                self.keys.state.check_authority(KeyId(kid), position=leaf)
+            except KeyNotValid as err:
                 self._report(
                     SignatureUnknownKey(
-                        "a key-registry event must be signed by trusted authority keys only",
+                        "a key-registry event must be signed by authority keys valid here"
+                        f" ({err.detail})",
                         where=f"leaf {leaf} signature {index}",
                         found=kid,
                     ),
