@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.checkpoint import AnyCosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import MalformedError
 from ledger.core.note import Ed25519Verifier, parse_ed25519_vkey
 from ledger.core.policy import Policy, PolicyBuilder
@@ -36,7 +36,7 @@ class TrustRoots:
     origin: str
     log_keys: tuple[Ed25519Verifier, ...]
     authorities: dict[KeyId, PublicKey]
-    witnesses: tuple[CosignatureVerifier, ...] = ()
+    witnesses: tuple[AnyCosignatureVerifier, ...] = ()
     min_witnesses: int = 0
     policy: Policy = field(default_factory=Policy)
     """The witnesses by their trust-file names, the groups and the quorum (if any)."""
@@ -44,7 +44,7 @@ class TrustRoots:
     """Each witness's trust-file name, in ``witnesses`` order (the short form's is its key
     name, so a witness's old and new keys count as one witness)."""
 
-    def named_witnesses(self) -> list[tuple[str, CosignatureVerifier]]:
+    def named_witnesses(self) -> list[tuple[str, AnyCosignatureVerifier]]:
         """(trust-file name, key) of every witness."""
         if len(self.witness_names) == len(self.witnesses):
             return list(zip(self.witness_names, self.witnesses, strict=True))
@@ -60,7 +60,7 @@ class _Lines:
     origin: str | None = None
     logs: list[Ed25519Verifier] = field(default_factory=list)
     authorities: dict[KeyId, PublicKey] = field(default_factory=dict)
-    witnesses: list[CosignatureVerifier] = field(default_factory=list)
+    witnesses: list[AnyCosignatureVerifier] = field(default_factory=list)
     min_witnesses: int = 0
     policy: PolicyBuilder = field(default_factory=PolicyBuilder)
     witness_names: list[str] = field(default_factory=list)

@@ -40,6 +40,8 @@ from ledger.core.signing import (
 
 SIG_ED25519: Final = 0x01
 SIG_COSIGNATURE_V1: Final = 0x04
+SIG_COSIGNATURE_MLDSA44: Final = 0x06  # tlog-cosignature, ML-DSA-44 subtree/v1
+MLDSA44_PUBLIC_KEY_SIZE: Final = 1312
 NOTE_KEY_ID_SIZE: Final = 4
 MAX_NOTE_SIGNATURES: Final = 64
 MAX_NOTE_BYTES: Final = 64 * 1024
@@ -159,8 +161,13 @@ def parse_vkey(vkey: str) -> tuple[str, int, PublicKey]:
         raise MalformedKey(f"bad vkey encoding: {err}", where=repr(vkey)) from err
     if base64.b64encode(raw).decode("ascii") != blob:
         raise MalformedKey("vkey key is not in canonical base64", where=repr(vkey))
-    if len(raw) != 1 + PUBLIC_KEY_SIZE or len(claimed_id) != NOTE_KEY_ID_SIZE:
-        raise MalformedKey("vkey holds a 4-byte id and a 1+32-byte Ed25519 key", where=repr(vkey))
+    sizes = {SIG_COSIGNATURE_MLDSA44: MLDSA44_PUBLIC_KEY_SIZE}
+    want = sizes.get(raw[0], PUBLIC_KEY_SIZE) if raw else PUBLIC_KEY_SIZE
+    if len(raw) != 1 + want or len(claimed_id) != NOTE_KEY_ID_SIZE:
+        raise MalformedKey(
+            "vkey holds a 4-byte id and a type byte with its key (32 bytes; ML-DSA-44: 1312)",
+            where=repr(vkey)[:120],
+        )
     sig_type, public_key = raw[0], PublicKey(raw[1:])
     if note_key_id(name, sig_type, public_key) != claimed_id:
         raise MalformedKey("vkey key id does not match its name and key", where=repr(vkey))
