@@ -16,6 +16,7 @@ __all__ = [
     "findings",
     "follow",
     "html",
+    "peers",
     "report",
     "run",
     "source",

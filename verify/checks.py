@@ -182,6 +182,12 @@ class MalformedTrust(MalformedError):
     check = "trust.syntax"
 
 
+class ReferenceMismatch(VerificationError):
+    """An inter-log reference does not name an entry the other log's signed tree holds."""
+
+    check = "transfer.reference"
+
+
 class MonitorRollback(VerificationError):
     """The log's checkpoint is smaller than, or forks from, the one the monitor trusted."""
 
@@ -214,5 +220,6 @@ NEW_CHECKS: Final = (
     MalformedTrust,
     MonitorRollback,
     MalformedMonitorState,
+    ReferenceMismatch,
 )
 """The check ids this package adds (docs/verify.md lists them; a test compares)."""

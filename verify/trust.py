@@ -132,3 +132,28 @@ def parse_trust(text: str) -> TrustRoots:
         policy,
         tuple(lines.witness_names),
     )
+
+
+def parse_trust_set(text: str) -> dict[str, TrustRoots]:
+    """A trust file for several logs (docs/verify.md §Several logs): each ``origin`` line
+    starts one log's block; lines before the first ``origin`` line (shared witnesses,
+    groups, a quorum, ``min-witnesses``) belong to every block. A file with at most one
+    ``origin`` line is one log, as :func:`parse_trust` reads it. Origins are unique."""
+    lines = text.splitlines()
+    starts = [i for i, raw in enumerate(lines) if raw.strip().partition(" ")[0] == "origin"]
+    if len(starts) <= 1:
+        roots = parse_trust(text)
+        return {roots.origin: roots}
+    preamble = lines[: starts[0]]
+    out: dict[str, TrustRoots] = {}
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
+        # keep line numbers in errors: blank out the other blocks instead of cutting them
+        block = [*preamble, *([""] * (start - len(preamble))), *lines[start:end]]
+        roots = parse_trust("\n".join(block))
+        if roots.origin in out:
+            raise MalformedTrust(
+                "a log is listed twice", where=f"trust line {start + 1}", found=roots.origin
+            )
+        out[roots.origin] = roots
+    return out

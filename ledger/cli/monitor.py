@@ -12,59 +12,18 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import typer
 
-from ledger.cli.common import fail, read_bytes
+from ledger.cli.common import fail, fetcher, read_bytes
 from ledger.cli.verify import _now, _trust
 from ledger.core.errors import HosoError, MalformedError
 from ledger.domain.calendar_data import load_calendar
 from ledger.domain.procedures_data import load_catalogue
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_USAGE
-from verify.follow import Fetch, FollowState, follow
+from verify.follow import FollowState, follow
 from verify.report import report_json
-
-MAX_FETCH = 4 << 20  # a bundle of 256 records of at most 64 KiB each, and then some
-
-
-class FetchFailed(OSError):
-    """A tile, bundle or checkpoint could not be read from the mirror."""
-
-
-def fetcher(url: str, *, token: str | None, timeout_s: float) -> Fetch:
-    """A fetch of tlog-tiles paths under ``url`` (http(s) prefix, or a directory)."""
-    if not url.startswith(("http://", "https://")):
-        root = Path(url.removeprefix("file://"))
-
-        def read_file(path: str) -> bytes:
-            try:
-                return (root / path).read_bytes()
-            except OSError as err:
-                raise FetchFailed(f"{root / path}: {err.strerror}") from err
-
-        return read_file
-    prefix = url.rstrip("/")
-    headers = {"Accept-Encoding": "identity", "User-Agent": "hoso-monitor"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-
-    def read_url(path: str) -> bytes:
-        request = urllib.request.Request(f"{prefix}/{path}", headers=headers)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
-                data: bytes = response.read(MAX_FETCH + 1)
-        except urllib.error.HTTPError as err:
-            raise FetchFailed(f"GET {prefix}/{path}: HTTP {err.code}") from err
-        except (urllib.error.URLError, TimeoutError) as err:
-            raise FetchFailed(f"GET {prefix}/{path}: {err}") from err
-        if len(data) > MAX_FETCH:
-            raise FetchFailed(f"GET {prefix}/{path}: more than {MAX_FETCH} bytes")
-        return data
-
-    return read_url
 
 
 def write_state(path: Path, data: bytes) -> None:

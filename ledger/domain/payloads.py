@@ -87,7 +87,15 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
     },
     ev.ASSIGNED: {"handler": _f("str"), "department": _f("str")},
     ev.STEP: {"step": _f("str"), "note": _f("str", required=False)},
-    ev.TRANSFERRED: {"to_agency": _f("str"), "step": _f("str"), "allowance_hours": _f("int")},
+    ev.TRANSFERRED: {
+        "to_agency": _f("str"),
+        "step": _f("str"),
+        "allowance_hours": _f("int"),
+        # to an agency on another log: that log's entry (docs/formats.md §15), all or none
+        "ref_origin": _f("str", required=False),
+        "ref_index": _f("int", required=False),
+        "ref_event_hash": _f("hash", required=False),
+    },
     ev.ACKNOWLEDGED: {"agency": _f("str")},
     ev.RETURNED: {"agency": _f("str"), "outcome": _f("str")},
     ev.SUPPLEMENT_REQUESTED: {"items": _f("strs"), "reasons": _f("strs")},
