@@ -146,6 +146,10 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
 }
 
 
+REFERENCE_FIELDS: Final = ("ref_origin", "ref_index", "ref_event_hash")
+"""A transfer's reference to another log's entry (docs/formats.md §15): all or none."""
+
+
 def check_payload(event_type: str, payload: Mapping[str, Value], *, where: str) -> None:
     """Raise MalformedPayload unless ``payload`` fits ``event_type``'s schema."""
     schema = SCHEMAS.get(event_type)
@@ -171,6 +175,14 @@ def check_payload(event_type: str, payload: Mapping[str, Value], *, where: str) 
             where=where,
             expected=f"<= {MAX_RESULT_NUMBER} bytes",
             found=len(number.encode()),
+        )
+    reference = [name for name in REFERENCE_FIELDS if name in payload]
+    if event_type == ev.TRANSFERRED and reference and len(reference) != len(REFERENCE_FIELDS):
+        raise MalformedPayload(
+            f"{event_type}: an inter-log reference has all of {list(REFERENCE_FIELDS)} or none",
+            where=where,
+            expected=list(REFERENCE_FIELDS),
+            found=reference,
         )
     if event_type == ev.SUBMITTED and (payload.get("legal_basis") == "consent") != (
         "consent" in payload

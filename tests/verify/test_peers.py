@@ -10,6 +10,7 @@ import pytest
 
 from ledger.core import merkle, tiles
 from ledger.core.checkpoint import Checkpoint, sign_checkpoint
+from ledger.core.encoding import Value
 from ledger.core.event import EventBody, SignedEvent, sign_event
 from ledger.core.hashing import GENESIS_PREV, leaf_hash
 from ledger.core.note import Ed25519NoteSigner, format_vkey
@@ -143,3 +144,19 @@ def test_a_trust_file_for_several_logs() -> None:
         parse_trust_set(
             text + f"origin {OTHER}\nlog {OTHER_LOG.verifier.vkey}\n{authority_line()}\n"
         )
+
+
+def test_a_partial_reference_is_malformed() -> None:
+    from ledger.domain.payloads import MalformedPayload, check_payload  # noqa: PLC0415
+
+    base: dict[str, Value] = {"to_agency": "000.11.22.H27", "step": "x", "allowance_hours": 1}
+    check_payload(ev.TRANSFERRED, base, where="t")
+    full: dict[str, Value] = {
+        **base,
+        "ref_origin": OTHER,
+        "ref_index": 3,
+        "ref_event_hash": bytes(32),
+    }
+    check_payload(ev.TRANSFERRED, full, where="t")
+    with pytest.raises(MalformedPayload):
+        check_payload(ev.TRANSFERRED, {**base, "ref_origin": OTHER, "ref_index": 3}, where="t")
