@@ -39,6 +39,7 @@ from api.routes import (
     proofs,
     seals,
     status_lists,
+    tiles,
     witness,
 )
 from api.tokens import TokenStore
@@ -67,6 +68,7 @@ ROUTERS = (
     status_lists.router,
     witness.router,
     seals.router,
+    tiles.router,
 )
 TAGS = [
     {"name": "health", "description": "Liveness and readiness for load balancers"},
@@ -80,6 +82,7 @@ TAGS = [
     {"name": "checkpoints", "description": "Signed checkpoints (public)"},
     {"name": "proofs", "description": "Merkle proofs (public)"},
     {"name": "witness", "description": "Witness cosignatures"},
+    {"name": "tiles", "description": "C2SP tlog-tiles: the log as static files, for mirrors"},
 ]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.checkpoint import AnyCosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import OutOfServiceError
 from ledger.core.note import Ed25519NoteSigner, parse_ed25519_vkey
 from ledger.core.signing import KeyId, PublicKey, Signer, key_id
@@ -129,7 +129,7 @@ def authorities(settings: Settings) -> dict[KeyId, PublicKey]:
     return {key_id(k): k for k in keys}
 
 
-def witnesses(settings: Settings) -> list[CosignatureVerifier]:
+def witnesses(settings: Settings) -> list[AnyCosignatureVerifier]:
     """The witnesses whose cosignatures the ledger accepts: HOSO_WITNESS_KEYS and the
     keys of HOSO_WITNESS_URLS."""
     keys = [parse_cosignature_vkey(v) for v in settings.witness_keys]

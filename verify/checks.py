@@ -177,6 +177,24 @@ class MalformedTrust(MalformedError):
     check = "trust.syntax"
 
 
+class ReferenceMismatch(VerificationError):
+    """An inter-log reference does not name an entry the other log's signed tree holds."""
+
+    check = "transfer.reference"
+
+
+class MonitorRollback(VerificationError):
+    """The log's checkpoint is smaller than, or forks from, the one the monitor trusted."""
+
+    check = "monitor.rollback"
+
+
+class MalformedMonitorState(MalformedError):
+    """A monitor state file that is not the JSON of docs/formats.md §14.5."""
+
+    check = "monitor.state"
+
+
 NEW_CHECKS: Final = (
     IndexRootMismatch,
     EventOriginMismatch,
@@ -195,5 +213,8 @@ NEW_CHECKS: Final = (
     MalformedEvidence,
     CommitNotProven,
     MalformedTrust,
+    MonitorRollback,
+    MalformedMonitorState,
+    ReferenceMismatch,
 )
 """The check ids this package adds (docs/verify.md lists them; a test compares)."""

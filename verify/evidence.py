@@ -32,8 +32,8 @@ from typing import Any, Final
 
 from ledger.core import encoding, merkle
 from ledger.core.checkpoint import (
+    AnyCosignatureVerifier,
     Checkpoint,
-    CosignatureVerifier,
     open_checkpoint,
     verify_cosignatures,
 )
@@ -241,7 +241,7 @@ def verify_index_proof(
     *,
     origin: str,
     log_keys: Sequence[Ed25519Verifier],
-    witnesses: Sequence[CosignatureVerifier],
+    witnesses: Sequence[AnyCosignatureVerifier],
     stream: str,
 ) -> IndexAnswer:
     """Check a standalone index proof under trust roots alone; what it proves of ``stream``.

@@ -69,6 +69,7 @@ class KeyBook:
 
     def __post_init__(self) -> None:
         self.public_keys.update((bytes(k), bytes(v)) for k, v in self.authorities.items())
+        self.state = RegistryState(roots=self.authorities)
 
 
 @dataclass
@@ -118,6 +119,7 @@ class LogPass:
         self.root_sizes = set(root_sizes)
         self.roots: dict[int, Hash] = {}
         self.signatures = 0
+        self.registry_applied: list[tuple[int, bytes]] = []  # (leaf, record) folded in
         if 0 in self.root_sizes:
             self.roots[0] = self.compact.root()
 
@@ -292,12 +294,15 @@ class LogPass:
 
     def _registry(self, entry: LogEntry, p: Parsed, leaf: int, valid: list[bool]) -> None:
         for index, kid in enumerate(p.key_ids):
-            if kid not in self.keys.authorities:
-                if kid not in self.keys.public_keys:
-                    return  # an unknown key: reported once already, as signature.unknown_key
+            if kid not in self.keys.public_keys:
+                return  # an unknown key: reported once already, as signature.unknown_key
+            try:  # a trust-root authority not revoked, or a registered authority key
+                self.keys.state.check_authority(KeyId(kid), position=leaf)
+            except KeyNotValid as err:
                 self._report(
                     SignatureUnknownKey(
-                        "a key-registry event must be signed by trusted authority keys only",
+                        "a key-registry event must be signed by authority keys valid here"
+                        f" ({err.detail})",
                         where=f"leaf {leaf} signature {index}",
                         found=kid,
                     ),
@@ -320,6 +325,7 @@ class LogPass:
             # a payload that does not parse is step 1's (record.shape), else step 3's
             self._report(err, 1 if isinstance(err, MalformedError) else 3, p, leaf)
             return
+        self.registry_applied.append((leaf, entry.record))
         if isinstance(change, KeyRegistration):
             self.keys.registrations[change.key_id] = change
             self.keys.public_keys[change.key_id] = change.public_key

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.checkpoint import AnyCosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import MalformedError
 from ledger.core.note import Ed25519Verifier, parse_ed25519_vkey
 from ledger.core.policy import Policy, PolicyBuilder
@@ -36,7 +36,7 @@ class TrustRoots:
     origin: str
     log_keys: tuple[Ed25519Verifier, ...]
     authorities: dict[KeyId, PublicKey]
-    witnesses: tuple[CosignatureVerifier, ...] = ()
+    witnesses: tuple[AnyCosignatureVerifier, ...] = ()
     min_witnesses: int = 0
     policy: Policy = field(default_factory=Policy)
     """The witnesses by their trust-file names, the groups and the quorum (if any)."""
@@ -44,7 +44,7 @@ class TrustRoots:
     """Each witness's trust-file name, in ``witnesses`` order (the short form's is its key
     name, so a witness's old and new keys count as one witness)."""
 
-    def named_witnesses(self) -> list[tuple[str, CosignatureVerifier]]:
+    def named_witnesses(self) -> list[tuple[str, AnyCosignatureVerifier]]:
         """(trust-file name, key) of every witness."""
         if len(self.witness_names) == len(self.witnesses):
             return list(zip(self.witness_names, self.witnesses, strict=True))
@@ -60,7 +60,7 @@ class _Lines:
     origin: str | None = None
     logs: list[Ed25519Verifier] = field(default_factory=list)
     authorities: dict[KeyId, PublicKey] = field(default_factory=dict)
-    witnesses: list[CosignatureVerifier] = field(default_factory=list)
+    witnesses: list[AnyCosignatureVerifier] = field(default_factory=list)
     min_witnesses: int = 0
     policy: PolicyBuilder = field(default_factory=PolicyBuilder)
     witness_names: list[str] = field(default_factory=list)
@@ -132,3 +132,28 @@ def parse_trust(text: str) -> TrustRoots:
         policy,
         tuple(lines.witness_names),
     )
+
+
+def parse_trust_set(text: str) -> dict[str, TrustRoots]:
+    """A trust file for several logs (docs/verify.md §Several logs): each ``origin`` line
+    starts one log's block; lines before the first ``origin`` line (shared witnesses,
+    groups, a quorum, ``min-witnesses``) belong to every block. A file with at most one
+    ``origin`` line is one log, as :func:`parse_trust` reads it. Origins are unique."""
+    lines = text.splitlines()
+    starts = [i for i, raw in enumerate(lines) if raw.strip().partition(" ")[0] == "origin"]
+    if len(starts) <= 1:
+        roots = parse_trust(text)
+        return {roots.origin: roots}
+    preamble = lines[: starts[0]]
+    out: dict[str, TrustRoots] = {}
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
+        # keep line numbers in errors: blank out the other blocks instead of cutting them
+        block = [*preamble, *([""] * (start - len(preamble))), *lines[start:end]]
+        roots = parse_trust("\n".join(block))
+        if roots.origin in out:
+            raise MalformedTrust(
+                "a log is listed twice", where=f"trust line {start + 1}", found=roots.origin
+            )
+        out[roots.origin] = roots
+    return out

@@ -14,5 +14,6 @@ __all__ = [
     "proofs",
     "seals",
     "status_lists",
+    "tiles",
     "witness",
 ]

@@ -17,9 +17,11 @@ from ledger.cli import (
     dossier,
     keys,
     log,
+    monitor,
     privacy,
     projections,
     seal,
+    tiles,
     verify,
     witness,
 )
@@ -49,7 +51,22 @@ def _root(
     """hoso: a signed, verifiable ledger for electronic administrative dossiers."""
 
 
-for group in (demo, keys, log, dossier, audit, privacy, projections, verify, seal, api, witness):
+_GROUPS = (
+    demo,
+    keys,
+    log,
+    dossier,
+    audit,
+    privacy,
+    projections,
+    verify,
+    seal,
+    api,
+    witness,
+    tiles,
+    monitor,
+)
+for group in _GROUPS:
     group.register(app)
 
 

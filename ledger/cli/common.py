@@ -8,7 +8,9 @@ Exit codes (docs/verify.md §Exit codes): 0 done, 1 a check failed, 2 malformed 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -80,3 +82,43 @@ def opened(db: str | None, *, keystore: bool = False) -> Iterator[Ledger]:
     finally:
         if ledger is not None:
             ledger.close()
+
+
+MAX_FETCH = 4 << 20  # a bundle of 256 records of at most 64 KiB each, and then some
+
+
+class FetchFailed(OSError):
+    """A tile, bundle or checkpoint could not be read from the mirror."""
+
+
+def fetcher(url: str, *, token: str | None, timeout_s: float) -> Callable[[str], bytes]:
+    """A fetch of tlog-tiles paths under ``url`` (http(s) prefix, or a directory)."""
+    if not url.startswith(("http://", "https://")):
+        root = Path(url.removeprefix("file://"))
+
+        def read_file(path: str) -> bytes:
+            try:
+                return (root / path).read_bytes()
+            except OSError as err:
+                raise FetchFailed(f"{root / path}: {err.strerror}") from err
+
+        return read_file
+    prefix = url.rstrip("/")
+    headers = {"Accept-Encoding": "identity", "User-Agent": "hoso-monitor"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+
+    def read_url(path: str) -> bytes:
+        request = urllib.request.Request(f"{prefix}/{path}", headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
+                data: bytes = response.read(MAX_FETCH + 1)
+        except urllib.error.HTTPError as err:
+            raise FetchFailed(f"GET {prefix}/{path}: HTTP {err.code}") from err
+        except (urllib.error.URLError, TimeoutError) as err:
+            raise FetchFailed(f"GET {prefix}/{path}: {err}") from err
+        if len(data) > MAX_FETCH:
+            raise FetchFailed(f"GET {prefix}/{path}: more than {MAX_FETCH} bytes")
+        return data
+
+    return read_url

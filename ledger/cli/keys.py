@@ -18,7 +18,7 @@ from ledger.cli.common import DbOption, fail, opened, passphrase, settings_for
 from ledger.core.chain import next_body
 from ledger.core.encoding import Value
 from ledger.core.event import sign_event
-from ledger.core.note import format_vkey
+from ledger.core.note import format_vkey, parse_public_key_text
 from ledger.core.registry import (
     KEY_REGISTERED,
     KEY_REVOKED,
@@ -26,7 +26,7 @@ from ledger.core.registry import (
     key_registered,
     key_revoked,
 )
-from ledger.core.signing import KeyId
+from ledger.core.signing import KeyId, key_id
 from ledger.storage.keystore import Keystore
 
 AUTHORITY_KEY = "authority"
@@ -82,20 +82,39 @@ def keys_add(name: str, db: str | None = DbOption) -> None:
 
 @keys_app.command("register")
 def keys_register(
-    name: str = typer.Argument(..., help="Keystore name of the key to register"),
+    name: str | None = typer.Argument(
+        None, help="Keystore name of the key to register (or give --public-key)"
+    ),
+    public_key_text: str | None = typer.Option(
+        None,
+        "--public-key",
+        help="A key made in the official's own client: C2SP vkey, 64 hex digits or base64"
+        " (no private key passes the server)",
+    ),
     actor: str = typer.Option(..., help="Actor id the key belongs to"),
-    role: list[str] = typer.Option(..., help="Role(s), e.g. reception, leader, agency_seal"),
+    role: list[str] = typer.Option(
+        ..., help="Role(s), e.g. reception, leader, agency_seal; authority rotates authority"
+    ),
     agency: str = typer.Option(..., help="Agency scope (code)"),
     authority: str = typer.Option(AUTHORITY_KEY, help="Keystore name of the authority key"),
     db: str | None = DbOption,
 ) -> None:
-    """Register a keystore key for an actor, signed by an authority key."""
+    """Register a key for an actor, signed by an authority key: a keystore key by NAME, or
+    one generated elsewhere by --public-key. A key with the authority role signs registry
+    events from then on (authority rotation; revoke the old one with hoso keys revoke)."""
+    if (name is None) == (public_key_text is None):
+        fail("give a keystore NAME or --public-key, not both", 3)
     with opened(db, keystore=True) as ledger:
-        public_key = ledger.signing_keys().public_key(name).public_key
+        if name is not None:
+            public_key = ledger.signing_keys().public_key(name).public_key
+            label = name
+        else:
+            public_key = parse_public_key_text(public_key_text or "")
+            label = f"key {key_id(public_key).hex()}"
         payload = key_registered(public_key, actor=actor, roles=set(role), agency=agency)
         n = _registry_append(ledger, KEY_REGISTERED, payload, authority)
         typer.echo(
-            f"registered {name} for {actor} {sorted(role)} in {agency} ({REGISTRY_STREAM} n={n})"
+            f"registered {label} for {actor} {sorted(role)} in {agency} ({REGISTRY_STREAM} n={n})"
         )
 
 

@@ -20,15 +20,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ledger.cli.common import fail, read_bytes
+from ledger.cli.common import fail, fetcher, read_bytes
 from ledger.core.errors import HosoError, MalformedError
 from ledger.domain.calendar_data import load_calendar
 from ledger.domain.procedures_data import load_catalogue
 from ledger.settings import Settings
 from verify.findings import EXIT_INTEGRITY, EXIT_MALFORMED, EXIT_USAGE
+from verify.peers import Peer, PeerReport, check_references, references
 from verify.report import report_json, step_counts
 from verify.run import Report
-from verify.trust import TrustRoots, parse_trust
+from verify.trust import TrustRoots, parse_trust, parse_trust_set
 
 bundle_app = typer.Typer(help="Offline bundles: one dossier, verifiable with nothing else.")
 
@@ -38,6 +39,34 @@ def _trust(path: Path) -> TrustRoots:
         return parse_trust(read_bytes(path).decode("utf-8"))
     except (HosoError, UnicodeDecodeError) as err:
         fail(f"trust file {path}: {err}", EXIT_USAGE)
+
+
+def _trust_set(path: Path) -> dict[str, TrustRoots]:
+    try:
+        return parse_trust_set(read_bytes(path).decode("utf-8"))
+    except (HosoError, UnicodeDecodeError) as err:
+        fail(f"trust file {path}: {err}", EXIT_USAGE)
+
+
+def _own(logs: dict[str, TrustRoots], origin: str | None) -> TrustRoots:
+    """The verified log's roots: the one log of the file, or the one ``--origin`` names."""
+    if origin is None:
+        if len(logs) != 1:
+            fail(f"the trust file lists {len(logs)} logs: give --origin", EXIT_USAGE)
+        return next(iter(logs.values()))
+    if origin not in logs:
+        fail(f"--origin {origin}: not in the trust file ({', '.join(sorted(logs))})", EXIT_USAGE)
+    return logs[origin]
+
+
+def _peers(values: list[str], logs: dict[str, TrustRoots]) -> dict[str, Peer]:
+    peers: dict[str, Peer] = {}
+    for value in values:
+        origin, eq, where = value.partition("=")
+        if not eq or origin not in logs:
+            fail(f"--peer {value!r}: ORIGIN=URL|DIR with ORIGIN in the trust file", EXIT_USAGE)
+        peers[origin] = Peer(fetcher(where, token=None, timeout_s=30.0), logs[origin])
+    return peers
 
 
 def _now(value: str | None) -> int:
@@ -71,12 +100,26 @@ def verify(
         None, "--now", help="The audit's 'now' for time rules, ISO 8601 (default: the clock)"
     ),
     rules: bool = typer.Option(True, "--rules/--no-rules", help="Run steps 8-9"),
+    origin: str | None = typer.Option(
+        None, "--origin", help="Which log of a several-log trust file this ledger is"
+    ),
+    peer: list[str] = typer.Option(
+        [],
+        "--peer",
+        help="ORIGIN=URL|DIR: another log's tlog-tiles, to check the transfers that name"
+        " its entries (repeatable; ORIGIN must be in the trust file)",
+    ),
 ) -> None:
     """Verify a whole ledger (--db, default HOSO_DATABASE_URL) or one dossier's bundle
     (--bundle), offline."""
     if db is not None and bundle is not None:
         fail("give one of --db URL and --bundle FILE, not both", EXIT_USAGE)
-    roots = _trust(trust)
+    logs = _trust_set(trust)
+    roots = _own(logs, origin)
+    peers = _peers(peer, logs)
+    if peers and bundle is not None:
+        fail("--peer checks a whole ledger's transfers: give --db, not --bundle", EXIT_USAGE)
+    checked = PeerReport()
     now_us = _now(now)
     console = Console(stderr=as_json)
     catalogue, calendar = load_catalogue(), load_calendar()
@@ -88,15 +131,15 @@ def verify(
                 read_bytes(bundle), roots, catalogue=catalogue, calendar=calendar, now_us=now_us
             )
         else:
+            url = db or Settings().database_url
             report = _verify_db(
-                db or Settings().database_url,
-                roots,
-                [read_bytes(p) for p in checkpoint],
-                workers,
-                now_us,
-                rules,
-                console,
+                url, roots, [read_bytes(p) for p in checkpoint], workers, now_us, rules, console
             )
+            if peers:
+                from ledger.services.verify_source import DatabaseSource  # noqa: PLC0415
+
+                refs = references(DatabaseSource(url).log())
+                checked = check_references(refs, peers, report.findings)
     except HosoError as err:
         fail(str(err), EXIT_MALFORMED if isinstance(err, MalformedError) else EXIT_INTEGRITY)
     except OSError as err:
@@ -108,11 +151,31 @@ def verify(
             html.write_text(render_html(report, strict=strict), encoding="utf-8")
         except OSError as err:
             fail(f"can't write {html}: {err.strerror}", EXIT_USAGE)
-    if as_json:
-        typer.echo(json.dumps(report_json(report, strict=strict), ensure_ascii=False))
-    else:
-        _print_summary(console, report, strict=strict)
+    _output(report, checked, sorted(peers), console, as_json=as_json, strict=strict)
     raise typer.Exit(report.exit_code(strict=strict))
+
+
+def _output(
+    report: Report,
+    checked: PeerReport,
+    peers: list[str],
+    console: Console,
+    *,
+    as_json: bool,
+    strict: bool,
+) -> None:
+    if as_json:
+        out = report_json(report, strict=strict)
+        if peers:
+            out["references"] = {"checked": checked.checked, "unchecked": checked.unchecked}
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    _print_summary(console, report, strict=strict)
+    if peers:
+        console.print(
+            f"inter-log references: {checked.checked} checked against {', '.join(peers)};"
+            f" not judged: {checked.unchecked or 'none'}"
+        )
 
 
 def _verify_db(

@@ -14,9 +14,9 @@ from pathlib import Path
 import typer
 
 from ledger.cli.common import EXIT_USAGE, exit_code, fail
-from ledger.core.checkpoint import Cosigner
+from ledger.core.checkpoint import AnyCosigner
 from ledger.core.errors import HosoError
-from ledger.core.note import NoteVerifier
+from ledger.core.note import SIG_COSIGNATURE_MLDSA44, SIG_COSIGNATURE_V1, NoteVerifier
 from ledger.core.policy import parse_policy
 from ledger.core.signing import SEED_SIZE
 from ledger.core.witness import parse_log_vkey
@@ -30,10 +30,21 @@ KeyOption = typer.Option(..., "--key", help="The witness's key file (PRIVATE+KEY
 def keygen(
     name: str = typer.Option(..., help="Witness key name, a schema-less URL (witness.example/w1)"),
     key: Path = KeyOption,
+    algorithm: str = typer.Option(
+        "ed25519",
+        "--algorithm",
+        help="ed25519 (cosignature/v1, type 0x04) or ml-dsa-44 (subtree/v1, type 0x06;"
+        " post-quantum, recommended by tlog-cosignature for new witnesses)",
+    ),
 ) -> None:
-    """Create a key file (never overwriting one); print its vkey (type 0x04)."""
+    """Create a key file (never overwriting one); print its vkey (type 0x04 or 0x06)."""
+    types = {"ed25519": SIG_COSIGNATURE_V1, "ml-dsa-44": SIG_COSIGNATURE_MLDSA44}
+    if algorithm not in types:
+        fail(f"--algorithm is one of {', '.join(types)}", EXIT_USAGE)
     try:
-        cosigner = create_key_file(key, name=name, seed=os.urandom(SEED_SIZE))
+        cosigner = create_key_file(
+            key, name=name, seed=os.urandom(SEED_SIZE), sig_type=types[algorithm]
+        )
     except FileExistsError:
         fail(f"{key} exists; not overwriting it", EXIT_USAGE)
     except OSError as err:
@@ -89,7 +100,7 @@ def serve(
         opened.close()
 
 
-def _cosigner(key: Path) -> Cosigner:
+def _cosigner(key: Path) -> AnyCosigner:
     try:
         return read_key_file(key)
     except OSError as err:

@@ -23,5 +23,6 @@ __all__ = [
     "seal_trust",
     "signing",
     "status_list",
+    "tiles",
     "witness",
 ]

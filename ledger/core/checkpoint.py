@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import mldsa
+
 from ledger.core.errors import (
     CheckpointOriginMismatch,
     CosignatureInvalid,
@@ -30,6 +33,7 @@ from ledger.core.errors import (
 )
 from ledger.core.hashing import HASH_SIZE, Hash
 from ledger.core.note import (
+    SIG_COSIGNATURE_MLDSA44,
     SIG_COSIGNATURE_V1,
     Ed25519NoteSigner,
     Ed25519Verifier,
@@ -139,6 +143,9 @@ class CosignatureVerifier:
     def vkey(self) -> str:
         return format_vkey(self.name, SIG_COSIGNATURE_V1, self.public_key)
 
+    def timestamp(self, signature: bytes) -> int:
+        return split_cosignature(signature, where=self.name)[0]
+
     def verify(self, text: str, signature: bytes) -> None:
         timestamp, raw = split_cosignature(signature, where=self.name)
         try:
@@ -150,11 +157,137 @@ class CosignatureVerifier:
             ) from err
 
 
-def parse_cosignature_vkey(vkey: str) -> CosignatureVerifier:
-    """Parse a type 0x04 vkey."""
+# --- witness cosignatures (tlog-cosignature, ML-DSA-44 subtree/v1) ----------
+
+MLDSA44_SIGNATURE_SIZE: Final = 2420
+SUBTREE_LABEL: Final = b"subtree/v1\n\x00"
+
+
+def subtree_message(
+    cosigner: str, timestamp: int, origin: str, *, start: int, end: int, root: bytes
+) -> bytes:
+    """The ML-DSA-44 ``cosigned_message`` (TLS encoding): label, name<1..255>, u64 time,
+    origin<1..255>, u64 start, u64 end, the 32-byte hash."""
+    name, log = cosigner.encode(), origin.encode()
+    if not (1 <= len(name) <= 255 and 1 <= len(log) <= 255):
+        raise MalformedCheckpoint("cosigner name and origin must be 1..255 bytes")
+    if start and timestamp:
+        raise MalformedCheckpoint("a subtree cosignature (start > 0) has timestamp 0")
+    if len(root) != HASH_SIZE or not 0 <= start <= end or not 0 <= timestamp <= MAX_TIMESTAMP:
+        raise MalformedCheckpoint("bad subtree: sizes, root or timestamp out of range")
+    return (
+        SUBTREE_LABEL
+        + bytes([len(name)])
+        + name
+        + struct.pack(">Q", timestamp)
+        + bytes([len(log)])
+        + log
+        + struct.pack(">QQ", start, end)
+        + bytes(root)
+    )
+
+
+def _split_timestamped(signature: bytes, size: int, where: str | None) -> tuple[int, bytes]:
+    if len(signature) != 8 + size:
+        raise MalformedCheckpoint(
+            f"cosignature is {len(signature)} bytes, not 8 + {size}", where=where
+        )
+    (timestamp,) = struct.unpack(">Q", signature[:8])
+    if timestamp > MAX_TIMESTAMP:
+        raise MalformedCheckpoint(f"cosignature timestamp {timestamp} exceeds 2^63-1", where=where)
+    return timestamp, signature[8:]
+
+
+@dataclass(frozen=True, slots=True)
+class MLDSACosignatureVerifier:
+    """A witness's trusted ML-DSA-44 key (type 0x06): verifies FIPS 204 pure-mode
+    signatures, empty context, over :func:`subtree_message` of the checkpoint (its
+    origin, size and root; extension lines are not covered, as the spec says)."""
+
+    name: str
+    public_key: bytes
+
+    @property
+    def key_id(self) -> bytes:
+        return note_key_id(self.name, SIG_COSIGNATURE_MLDSA44, self.public_key)
+
+    @property
+    def vkey(self) -> str:
+        return format_vkey(self.name, SIG_COSIGNATURE_MLDSA44, self.public_key)
+
+    def timestamp(self, signature: bytes) -> int:
+        return _split_timestamped(signature, MLDSA44_SIGNATURE_SIZE, self.name)[0]
+
+    def verify(self, text: str, signature: bytes) -> None:
+        timestamp, raw = _split_timestamped(signature, MLDSA44_SIGNATURE_SIZE, self.name)
+        checkpoint = parse_checkpoint_text(text)
+        message = subtree_message(
+            self.name,
+            timestamp,
+            checkpoint.origin,
+            start=0,
+            end=checkpoint.size,
+            root=checkpoint.root,
+        )
+        try:
+            mldsa.MLDSA44PublicKey.from_public_bytes(self.public_key).verify(raw, message)
+        except (InvalidSignature, ValueError) as err:
+            raise CosignatureInvalid(
+                "ML-DSA-44 witness cosignature does not verify over the checkpoint",
+                where=f"witness {self.name} at time {timestamp}",
+            ) from err
+
+
+@dataclass(frozen=True, slots=True)
+class MLDSACosigner:
+    """A witness's ML-DSA-44 signing key, from its 32-byte FIPS 204 seed."""
+
+    name: str
+    seed: bytes
+
+    def _key(self) -> mldsa.MLDSA44PrivateKey:
+        return mldsa.MLDSA44PrivateKey.from_seed_bytes(self.seed)
+
+    def __repr__(self) -> str:
+        return f"MLDSACosigner({self.name!r})"  # never the seed
+
+    @property
+    def verifier(self) -> MLDSACosignatureVerifier:
+        return MLDSACosignatureVerifier(self.name, self._key().public_key().public_bytes_raw())
+
+    def cosign(self, checkpoint: Checkpoint, *, timestamp: int) -> NoteSignature:
+        if not 0 <= timestamp <= MAX_TIMESTAMP:
+            raise MalformedCheckpoint(f"cosignature timestamp {timestamp} is out of range")
+        message = subtree_message(
+            self.name,
+            timestamp,
+            checkpoint.origin,
+            start=0,
+            end=checkpoint.size,
+            root=checkpoint.root,
+        )
+        raw = self._key().sign(message)
+        return NoteSignature(
+            check_key_name(self.name), self.verifier.key_id, struct.pack(">Q", timestamp) + raw
+        )
+
+    def cosign_text(self, text: str, *, timestamp: int) -> NoteSignature:
+        return self.cosign(parse_checkpoint_text(text), timestamp=timestamp)
+
+
+def parse_cosignature_vkey(vkey: str) -> AnyCosignatureVerifier:
+    """Parse a witness vkey: type 0x04 (Ed25519 cosignature/v1) or 0x06 (ML-DSA-44)."""
     name, sig_type, public_key = parse_vkey(vkey)
+    if sig_type == SIG_COSIGNATURE_MLDSA44:
+        try:
+            mldsa.MLDSA44PublicKey.from_public_bytes(public_key)
+        except ValueError as err:
+            raise MalformedKey("not an ML-DSA-44 public key", where=name) from err
+        return MLDSACosignatureVerifier(name, bytes(public_key))
     if sig_type != SIG_COSIGNATURE_V1:
-        raise MalformedKey(f"vkey type {sig_type:#04x} is not a cosignature key (0x04)", where=name)
+        raise MalformedKey(
+            f"vkey type {sig_type:#04x} is not a cosignature key (0x04 or 0x06)", where=name
+        )
     return CosignatureVerifier(name, public_key)
 
 
@@ -186,17 +319,10 @@ class Cosigner:
 
 def split_cosignature(signature: bytes, *, where: str | None = None) -> tuple[int, bytes]:
     """Split cosignature bytes into (timestamp, Ed25519 signature)."""
-    if len(signature) != 8 + SIGNATURE_SIZE:
-        raise MalformedCheckpoint(
-            f"cosignature is {len(signature)} bytes, not 8 + {SIGNATURE_SIZE}", where=where
-        )
-    (timestamp,) = struct.unpack(">Q", signature[:8])
-    if timestamp > MAX_TIMESTAMP:
-        raise MalformedCheckpoint(f"cosignature timestamp {timestamp} exceeds 2^63-1", where=where)
-    return timestamp, signature[8:]
+    return _split_timestamped(signature, SIGNATURE_SIZE, where)
 
 
-def verify_cosignatures(note: Note, witnesses: Sequence[CosignatureVerifier]) -> dict[str, int]:
+def verify_cosignatures(note: Note, witnesses: Sequence[AnyCosignatureVerifier]) -> dict[str, int]:
     """Verify the cosignatures of known ``witnesses``; return name → timestamp of each.
 
     Unknown signatures (including the log's own) are ignored; a known
@@ -210,5 +336,9 @@ def verify_cosignatures(note: Note, witnesses: Sequence[CosignatureVerifier]) ->
         if witness is None:
             continue
         witness.verify(note.text, sig.signature)
-        verified[witness.name] = split_cosignature(sig.signature)[0]
+        verified[witness.name] = witness.timestamp(sig.signature)
     return verified
+
+
+AnyCosignatureVerifier = CosignatureVerifier | MLDSACosignatureVerifier
+AnyCosigner = Cosigner | MLDSACosigner

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from nacl.bindings import crypto_core_ed25519_is_valid_point
+
 from ledger.core.errors import (
     MalformedKey,
     MalformedNote,
@@ -28,10 +30,18 @@ from ledger.core.errors import (
     NoteSignatureInvalid,
     SignatureInvalid,
 )
-from ledger.core.signing import PUBLIC_KEY_SIZE, PublicKey, Signer, verify_signature
+from ledger.core.signing import (
+    PUBLIC_KEY_SIZE,
+    PublicKey,
+    Signer,
+    parse_public_key,
+    verify_signature,
+)
 
 SIG_ED25519: Final = 0x01
 SIG_COSIGNATURE_V1: Final = 0x04
+SIG_COSIGNATURE_MLDSA44: Final = 0x06  # tlog-cosignature, ML-DSA-44 subtree/v1
+MLDSA44_PUBLIC_KEY_SIZE: Final = 1312
 NOTE_KEY_ID_SIZE: Final = 4
 MAX_NOTE_SIGNATURES: Final = 64
 MAX_NOTE_BYTES: Final = 64 * 1024
@@ -151,8 +161,13 @@ def parse_vkey(vkey: str) -> tuple[str, int, PublicKey]:
         raise MalformedKey(f"bad vkey encoding: {err}", where=repr(vkey)) from err
     if base64.b64encode(raw).decode("ascii") != blob:
         raise MalformedKey("vkey key is not in canonical base64", where=repr(vkey))
-    if len(raw) != 1 + PUBLIC_KEY_SIZE or len(claimed_id) != NOTE_KEY_ID_SIZE:
-        raise MalformedKey("vkey holds a 4-byte id and a 1+32-byte Ed25519 key", where=repr(vkey))
+    sizes = {SIG_COSIGNATURE_MLDSA44: MLDSA44_PUBLIC_KEY_SIZE}
+    want = sizes.get(raw[0], PUBLIC_KEY_SIZE) if raw else PUBLIC_KEY_SIZE
+    if len(raw) != 1 + want or len(claimed_id) != NOTE_KEY_ID_SIZE:
+        raise MalformedKey(
+            "vkey holds a 4-byte id and a type byte with its key (32 bytes; ML-DSA-44: 1312)",
+            where=repr(vkey)[:120],
+        )
     sig_type, public_key = raw[0], PublicKey(raw[1:])
     if note_key_id(name, sig_type, public_key) != claimed_id:
         raise MalformedKey("vkey key id does not match its name and key", where=repr(vkey))
@@ -252,3 +267,29 @@ def _check_text(text: str) -> str:
             "note contains ASCII control characters other than newline, or lone surrogates"
         )
     return text
+
+
+def parse_public_key_text(text: str) -> PublicKey:
+    """An Ed25519 public key given as text by the official's own client: a C2SP vkey
+    (type 0x01), 64 hex digits, or canonical base64 of 32 bytes. Refused
+    (``key.shape``) unless it is a point of the curve outside the small-order subgroup,
+    so a key nobody can hold the private half of is never registered."""
+    value = text.strip()
+    raw: bytes
+    if len(value) == 2 * PUBLIC_KEY_SIZE and all(c in "0123456789abcdefABCDEF" for c in value):
+        raw = bytes.fromhex(value)
+    elif len(value) == 44 and value.endswith("="):  # base64 of 32 bytes
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise MalformedKey("not canonical base64", where=value[:80]) from err
+        if base64.b64encode(raw).decode("ascii") != value:
+            raise MalformedKey("public key is not in canonical base64", where=value[:80])
+    else:
+        name, sig_type, raw = parse_vkey(value)
+        if sig_type != SIG_ED25519:
+            raise MalformedKey(f"vkey type {sig_type:#04x} is not Ed25519 (0x01)", where=name)
+    key = parse_public_key(raw, where="public key")
+    if not crypto_core_ed25519_is_valid_point(key):
+        raise MalformedKey("not a valid Ed25519 public key (off the curve or small order)")
+    return key

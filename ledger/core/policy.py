@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ledger.core.checkpoint import (
-    CosignatureVerifier,
+    AnyCosignatureVerifier,
     parse_cosignature_vkey,
     verify_cosignatures,
 )
@@ -64,7 +64,7 @@ class PolicyLog:
 @dataclass(frozen=True, slots=True)
 class PolicyWitness:
     name: str
-    key: CosignatureVerifier
+    key: AnyCosignatureVerifier
     url: str | None = None
 
 

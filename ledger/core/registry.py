@@ -5,13 +5,20 @@ an agency authority key (a trust root from configuration) and either registers
 a key for an actor, with roles and an agency scope, or revokes one. Rotation is
 a registration of the new key and a revocation of the old one in one batch.
 
+The authority keys themselves rotate through the registry: a key registered with
+the ``authority`` role (by a valid authority) signs registry events from the next
+position on, and a ``KeyRevoked`` naming a trust-root authority key (one from the
+trust file, which has no registration) ends that key's authority from its position
+on. So the trust file's authority keys are where the chain of authority starts, not
+a list that must be edited at each rotation (docs/formats.md §12.5, docs/verify.md).
+
 This module is pure: it reads and builds payloads. Whether a key was valid at
 a log position is answered by folding these events in log order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,8 +42,10 @@ ROLES: Final = frozenset(
         "inspector",  # post-audit inspector (thanh tra, hậu kiểm)
         "witness",  # a supervising agency that cosigns checkpoints
         "system",  # an agency system acting on its own account
+        "authority",  # signs key-registry events, like a trust-root authority key
     }
 )
+AUTHORITY_ROLE: Final = "authority"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,16 +206,27 @@ class RegistryState:
     events at positions r < P < v. Claimed times play no part.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, roots: Iterable[bytes] = ()) -> None:
         self._keys: dict[KeyId, KeyHistory] = {}
+        self._roots = frozenset(KeyId(bytes(k)) for k in roots)  # the trust file's authorities
+        self._roots_revoked: dict[KeyId, int] = {}
 
     def apply(self, change: RegistryChange, *, position: int) -> None:
         if isinstance(change, KeyRegistration):
-            if change.key_id in self._keys:
+            if change.key_id in self._keys or change.key_id in self._roots:
                 raise KeyNotValid(
                     "key registered twice", where=f"leaf {position}", found=change.key_id
                 )
             self._keys[change.key_id] = KeyHistory(change, position)
+            return
+        if change.key_id in self._roots:
+            if change.key_id in self._roots_revoked:
+                raise KeyNotValid(
+                    "revocation of a revoked authority key",
+                    where=f"leaf {position}",
+                    found=change.key_id,
+                )
+            self._roots_revoked[change.key_id] = position
             return
         history = self._keys.get(change.key_id)
         if history is None or history.revoked_at is not None:
@@ -218,6 +238,22 @@ class RegistryState:
         self._keys[change.key_id] = KeyHistory(
             history.registration, history.registered_at, position
         )
+
+    def check_authority(self, key: KeyId, *, position: int) -> None:
+        """Raise ``key.invalid_at_position`` unless ``key`` could sign registry events at
+        ``position``: a trust-root authority not revoked before it, or a key registered
+        with the ``authority`` role and valid there."""
+        if key in self._roots:
+            revoked = self._roots_revoked.get(key)
+            if revoked is not None and revoked < position:
+                raise KeyNotValid(
+                    "authority key revoked before this position",
+                    where=f"leaf {position} key {key.hex()}",
+                    expected=f"revoked after leaf {position}",
+                    found=f"revoked at leaf {revoked}",
+                )
+            return
+        self.check(key, position=position, role=AUTHORITY_ROLE)
 
     def public_key(self, key: KeyId) -> PublicKey | None:
         history = self._keys.get(key)

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-from ledger.core.checkpoint import CosignatureVerifier, parse_cosignature_vkey
+from ledger.core.checkpoint import AnyCosignatureVerifier, parse_cosignature_vkey
 from ledger.core.errors import MalformedKey
 from ledger.core.note import Ed25519NoteSigner, Ed25519Verifier, Note, parse_note, verify_note
 from ledger.core.seal import (
@@ -92,7 +92,7 @@ class TrustList:
                 return key
         raise SealUnknownKey("no agency seal key in the trust list has this key id", found=short_id)
 
-    def witness_verifiers(self) -> list[CosignatureVerifier]:
+    def witness_verifiers(self) -> list[AnyCosignatureVerifier]:
         return [parse_cosignature_vkey(w) for w in self.witnesses]
 
 

@@ -167,12 +167,24 @@ def complete_step(state: DossierState, *, step: str) -> Draft:
 
 
 def transfer_to_agency(
-    state: DossierState, *, to_agency: str, step: str, allowance_hours: int
+    state: DossierState,
+    *,
+    to_agency: str,
+    step: str,
+    allowance_hours: int,
+    reference: tuple[str, int, bytes] | None = None,
 ) -> Draft:
+    """``reference``: to an agency on another log, that log's (origin, index, event hash)."""
     _allowed(state, ev.TRANSFERRED)
-    return Draft(
-        ev.TRANSFERRED, {"to_agency": to_agency, "step": step, "allowance_hours": allowance_hours}
-    )
+    payload: dict[str, Value] = {
+        "to_agency": to_agency,
+        "step": step,
+        "allowance_hours": allowance_hours,
+    }
+    if reference is not None:
+        origin, index, event_hash = reference
+        payload.update(ref_origin=origin, ref_index=index, ref_event_hash=event_hash)
+    return Draft(ev.TRANSFERRED, payload)
 
 
 def acknowledge_transfer(state: DossierState, *, agency: str) -> Draft:

@@ -87,7 +87,15 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
     },
     ev.ASSIGNED: {"handler": _f("str"), "department": _f("str")},
     ev.STEP: {"step": _f("str"), "note": _f("str", required=False)},
-    ev.TRANSFERRED: {"to_agency": _f("str"), "step": _f("str"), "allowance_hours": _f("int")},
+    ev.TRANSFERRED: {
+        "to_agency": _f("str"),
+        "step": _f("str"),
+        "allowance_hours": _f("int"),
+        # to an agency on another log: that log's entry (docs/formats.md §15), all or none
+        "ref_origin": _f("str", required=False),
+        "ref_index": _f("int", required=False),
+        "ref_event_hash": _f("hash", required=False),
+    },
     ev.ACKNOWLEDGED: {"agency": _f("str")},
     ev.RETURNED: {"agency": _f("str"), "outcome": _f("str")},
     ev.SUPPLEMENT_REQUESTED: {"items": _f("strs"), "reasons": _f("strs")},
@@ -138,6 +146,10 @@ SCHEMAS: Final[dict[str, dict[str, Field]]] = {
 }
 
 
+REFERENCE_FIELDS: Final = ("ref_origin", "ref_index", "ref_event_hash")
+"""A transfer's reference to another log's entry (docs/formats.md §15): all or none."""
+
+
 def check_payload(event_type: str, payload: Mapping[str, Value], *, where: str) -> None:
     """Raise MalformedPayload unless ``payload`` fits ``event_type``'s schema."""
     schema = SCHEMAS.get(event_type)
@@ -163,6 +175,14 @@ def check_payload(event_type: str, payload: Mapping[str, Value], *, where: str) 
             where=where,
             expected=f"<= {MAX_RESULT_NUMBER} bytes",
             found=len(number.encode()),
+        )
+    reference = [name for name in REFERENCE_FIELDS if name in payload]
+    if event_type == ev.TRANSFERRED and reference and len(reference) != len(REFERENCE_FIELDS):
+        raise MalformedPayload(
+            f"{event_type}: an inter-log reference has all of {list(REFERENCE_FIELDS)} or none",
+            where=where,
+            expected=list(REFERENCE_FIELDS),
+            found=reference,
         )
     if event_type == ev.SUBMITTED and (payload.get("legal_basis") == "consent") != (
         "consent" in payload

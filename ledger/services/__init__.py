@@ -10,6 +10,7 @@ __all__ = [
     "index_proofs",
     "seals",
     "status_lists",
+    "tiles",
     "verify_source",
     "witnessing",
 ]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-from ledger.core.checkpoint import CosignatureVerifier, parse_checkpoint_text
+from ledger.core.checkpoint import AnyCosignatureVerifier, parse_checkpoint_text
 from ledger.core.errors import (
     HosoError,
     MalformedError,
@@ -82,7 +82,7 @@ class WitnessEndpoint:
     """A witness the ledger submits to: its submission prefix and its cosignature key."""
 
     url: str
-    key: CosignatureVerifier
+    key: AnyCosignatureVerifier
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)

@@ -20,11 +20,10 @@ from collections.abc import Sequence
 
 from ledger.core import merkle
 from ledger.core.checkpoint import (
+    AnyCosignatureVerifier,
     Checkpoint,
-    CosignatureVerifier,
     parse_checkpoint_text,
     sign_checkpoint,
-    split_cosignature,
 )
 from ledger.core.errors import (
     ConsistencyProofFailed,
@@ -67,7 +66,7 @@ class Checkpoints:
         log: MerkleLog,
         *,
         signer: Ed25519NoteSigner | None,
-        witnesses: Sequence[CosignatureVerifier] = (),
+        witnesses: Sequence[AnyCosignatureVerifier] = (),
         commits: IndexCommits | None = None,
         memory: SignerMemory | None = None,
     ) -> None:
@@ -250,7 +249,7 @@ class Checkpoints:
                 root2=checkpoint.root,
                 proof=self.log.consistency_proof(size1=old_size, size2=size),
             )
-        timestamp, _ = split_cosignature(signature.signature, where=witness.name)
+        timestamp = witness.timestamp(signature.signature)
         line = signature.line().rstrip("\n")
         with self.sql.transaction() as curs:
             curs.execute(

@@ -18,6 +18,7 @@ from typing import Any
 
 from ledger.core.event import SignedEvent
 from ledger.core.registry import (
+    AUTHORITY_ROLE,
     REGISTRY_STREAM,
     KeyHistory,
     KeyRegistration,
@@ -77,14 +78,24 @@ def key_records(sql: Sql, key_ids: Sequence[bytes]) -> dict[KeyId, KeyRecord]:
 
 
 def registry_statement(
-    event: SignedEvent, known: dict[KeyId, KeyRecord], lookup: KeyLookup
+    event: SignedEvent,
+    known: dict[KeyId, KeyRecord],
+    lookup: KeyLookup,
+    roots: Mapping[KeyId, PublicKey] | None = None,
 ) -> Statement:
     """The row change a registry event makes, refused (``registry.rejected``) if the
-    registry can't take it; ``known`` (this batch's keys so far) is updated with it."""
+    registry can't take it; ``known`` (this batch's keys so far) is updated with it.
+    ``roots`` are the trust-root authority keys: revoking one writes its row, registered
+    and revoked at the revocation (it then signs no more registry events)."""
     change = registry_change(event)
     where = event.body.position
+    roots = roots or {}
     if isinstance(change, KeyRegistration):
-        if change.key_id in known or change.key_id in lookup([change.key_id]):
+        if (
+            change.key_id in known
+            or change.key_id in roots
+            or change.key_id in lookup([change.key_id])
+        ):
             raise RegistryRejected("key is already registered", where=where, found=change.key_id)
         known[change.key_id] = KeyRecord(
             change.key_id, change.public_key, change.actor, change.roles, change.agency, False
@@ -101,7 +112,28 @@ def registry_statement(
                 event.body.n,
             ],
         )
+    root = roots.get(change.key_id)
+    if root is not None and known.get(change.key_id) is None:
+        if lookup([change.key_id]):
+            raise RegistryRejected(
+                "cannot revoke an authority key that is already revoked",
+                where=where,
+                found=change.key_id,
+            )
+        known[change.key_id] = KeyRecord(
+            change.key_id, root, ROOT_ACTOR, frozenset({AUTHORITY_ROLE}), "", True
+        )
+        return (
+            "INSERT INTO hoso_keys"
+            " (key_id, public_key, actor, roles, agency, registered_n, revoked_n)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [change.key_id, root, ROOT_ACTOR, AUTHORITY_ROLE, "", event.body.n, event.body.n],
+        )
     return _revocation(event, change, known, lookup)
+
+
+ROOT_ACTOR = "authority:trust-root"
+"""The actor of the row a revoked trust-root authority key leaves in ``hoso_keys``."""
 
 
 def _revocation(

@@ -20,7 +20,7 @@ from typing import Any
 import msgpack
 from eventsourcing.persistence import Tracking
 
-from ledger.core import merkle
+from ledger.core import merkle, tiles
 from ledger.core.errors import MalformedProof, NotFoundError
 from ledger.core.hashing import EventHash, Hash, event_hash, leaf_hash
 from ledger.storage.database import Backend
@@ -150,3 +150,27 @@ def _record_event_hash(record: bytes) -> EventHash:
     """The event hash of a stored record (already checked at append): hash its body bytes."""
     body: bytes = msgpack.unpackb(record, raw=False)["body"]
     return event_hash(body)
+
+
+def tile_bytes(log: MerkleLog, tile: tiles.Tile) -> bytes:
+    """A C2SP hash tile, read from the stored perfect nodes (docs/formats.md §14)."""
+    return tiles.encode_tile(log.get_nodes(tile.nodes()))
+
+
+def bundle_bytes(log: MerkleLog, bundle: tiles.Bundle) -> bytes:
+    """A C2SP entry bundle: the signed records of its leaves, uint16 length-prefixed."""
+    leaves = bundle.leaves()
+    rows = log.sql.rows(
+        "SELECT l.leaf_index, e.state FROM hoso_leaves l JOIN hoso_events e"
+        " ON e.originator_id = l.stream AND e.originator_version = l.n"
+        " WHERE l.leaf_index >= %s AND l.leaf_index < %s ORDER BY l.leaf_index",
+        [leaves.start, leaves.stop],
+    )
+    if [int(r["leaf_index"]) for r in rows] != list(leaves):
+        raise LeafNotFound(
+            "the leaves of this entry bundle are not all integrated",
+            where=bundle.path(),
+            expected=len(leaves),
+            found=len(rows),
+        )
+    return tiles.encode_bundle([bytes(r["state"]) for r in rows])

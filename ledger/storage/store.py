@@ -65,6 +65,7 @@ from ledger.core.errors import HosoError, VerificationError
 from ledger.core.event import SignedEvent, parse_record
 from ledger.core.hashing import event_signature_message
 from ledger.core.registry import (
+    AUTHORITY_ROLE,
     REGISTRY_STREAM,
     registry_change,
 )
@@ -387,8 +388,10 @@ class EventStore:
         used: set[bytes] = set()
         for event, message in zip(events, messages, strict=True):
             if event.body.stream == REGISTRY_STREAM:
-                self._check_authority(event, message)
-                checked.statements.append(registry_statement(event, known, self.keys))
+                self._check_authority(event, message, known)
+                checked.statements.append(
+                    registry_statement(event, known, self.keys, self.authorities)
+                )
                 checked.registry_keys.add(registry_change(event).key_id)
                 continue
             if event.body.stream == INDEX_STREAM:
@@ -439,8 +442,31 @@ class EventStore:
         checked.key_ids = sorted(used)
         return checked
 
-    def _check_authority(self, event: SignedEvent, message: bytes) -> None:
-        self._check_trust_root(event, message, self.authorities, RegistryRejected)
+    def _check_authority(
+        self, event: SignedEvent, message: bytes, known: Mapping[KeyId, KeyRecord]
+    ) -> None:
+        """Every signature is by an authority key valid now: a trust-root authority key not
+        revoked through the registry, or a key registered with the ``authority`` role."""
+        for index, sig in enumerate(event.signatures):
+            where = f"{event.body.position} signature {index}"
+            record = known.get(sig.key_id)
+            root = self.authorities.get(sig.key_id)
+            if record is not None and record.revoked:
+                raise RegistryRejected(
+                    "a key-registry event signed by a revoked authority key",
+                    where=where,
+                    found=sig.key_id,
+                )
+            if root is not None:
+                verify_signature(root, message, sig.signature, where=where)
+            elif record is not None and AUTHORITY_ROLE in record.roles:
+                verify_signature(record.public_key, message, sig.signature, where=where)
+            else:
+                raise RegistryRejected(
+                    f"{event.body.stream} events are signed by authority keys only",
+                    where=where,
+                    found=sig.key_id,
+                )
 
     def _check_trust_root(
         self,

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from ledger.core.checkpoint import Cosigner
+from ledger.core.checkpoint import AnyCosigner
 from ledger.core.note import Note, NoteSignature, NoteVerifier, verify_note
 from ledger.core.witness import (
     WitnessUnknownLog,
@@ -28,7 +28,7 @@ class Witness:
     def __init__(
         self,
         *,
-        cosigner: Cosigner,
+        cosigner: AnyCosigner,
         logs: Mapping[str, Sequence[NoteVerifier]],
         state: WitnessState,
         clock_s: Callable[[], int] = wall_clock_s,

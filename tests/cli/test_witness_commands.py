@@ -31,14 +31,27 @@ def log_vkey(init_output: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture
+@pytest.fixture(params=["ed25519", "ml-dsa-44"])
 def witness_url(
-    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[tuple[str, str]]:
-    """``hoso init``, then ``hoso witness keygen`` and ``hoso witness serve`` for its log."""
+    """``hoso init``, then ``hoso witness keygen`` (an Ed25519 or an ML-DSA-44 key) and
+    ``hoso witness serve`` for its log."""
     vkey = log_vkey(initialised(monkeypatch))
     key = tmp_path / "witness.key"
-    witness_vkey = run("witness", "keygen", "--name", "witness.test/agency", "--key", str(key))
+    witness_vkey = run(
+        "witness",
+        "keygen",
+        "--name",
+        "witness.test/agency",
+        "--key",
+        str(key),
+        "--algorithm",
+        request.param,
+    )
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 (our own CLI, fixed arguments)
         [

@@ -104,6 +104,7 @@ def test_generator_refuses_to_overwrite_without_write(
     monkeypatch.setattr(generate, "SEAL_PATH", tmp_path / "seal.json")
     monkeypatch.setattr(generate, "STATUS_LIST_PATH", tmp_path / "status_list.json")
     monkeypatch.setattr(generate, "INDEX_PATH", tmp_path / "index.json")
+    monkeypatch.setattr(generate, "TILES_PATH", tmp_path / "tiles.json")
     assert generate.main([]) == 1
     out = capsys.readouterr().out
     assert "differs" in out
@@ -113,7 +114,7 @@ def test_generator_refuses_to_overwrite_without_write(
     assert not checkpoints.exists()
     assert generate.main(["--write"]) == 0
     assert generate.main([]) == 0
-    assert capsys.readouterr().out.count("unchanged") == 7
+    assert capsys.readouterr().out.count("unchanged") == 8
     assert events.read_text(encoding="utf-8") == (VECTORS / "events.json").read_text("utf-8")
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from ledger.cli import app
 from ledger.core.checkpoint import (
-    CosignatureVerifier,
+    AnyCosignatureVerifier,
     Cosigner,
     parse_cosignature_vkey,
     verify_cosignatures,
@@ -54,7 +54,7 @@ class LedgerKit:
     world: World
     checkpoints: Checkpoints
     log_key: Ed25519NoteSigner
-    witnesses: list[CosignatureVerifier]
+    witnesses: list[AnyCosignatureVerifier]
 
     def grow_and_sign(self, events: int) -> int:
         officer = seed("officer")

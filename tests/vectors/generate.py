@@ -1,5 +1,5 @@
 """Generate hoso's golden vectors: tests/vectors/events.json, checkpoints.json, privacy.json,
-bundle.json, seal.json, index.json.
+bundle.json, seal.json, index.json, tiles.json.
 
 Everything is deterministic (fixed seeds, fixed times; Ed25519 signing is
 deterministic), so the files only change when the formats do. Run from the
@@ -34,6 +34,7 @@ from ledger.core.note import Ed25519NoteSigner
 from ledger.core.signing import Signer
 from tests.vectors.bundle_vector import bundle_vectors
 from tests.vectors.index_vector import index_vectors
+from tests.vectors.tiles_vector import tiles_vectors
 
 HERE = Path(__file__).resolve().parent
 EVENTS_PATH = HERE / "events.json"
@@ -43,6 +44,7 @@ BUNDLE_PATH = HERE / "bundle.json"
 SEAL_PATH = HERE / "seal.json"
 STATUS_LIST_PATH = HERE / "status_list.json"
 INDEX_PATH = HERE / "index.json"
+TILES_PATH = HERE / "tiles.json"
 
 ORIGIN = "hoso.example/hanoi"
 STREAM = "000.00.10.H26-260101-0001"
@@ -406,6 +408,7 @@ def rendered_files() -> dict[Path, str]:
         SEAL_PATH: render(seal_vectors()),
         STATUS_LIST_PATH: render(status_list_vectors()),
         INDEX_PATH: render(index_vectors()),
+        TILES_PATH: render(tiles_vectors()),
     }
 
 
